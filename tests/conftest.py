@@ -1,0 +1,59 @@
+"""Shared test fixtures: the real helm binaries and a runner for the real CLI.
+
+Both pinned helm builds (4 and 3) must be installed: `nox -s tests` does it with
+`modeldeploy install-helm --major all`. A missing helm fails the tests instead of
+skipping them, so a broken install step cannot hide behind skips.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from modeldeploy import helm_install
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+HELM_MAJORS = ("4", "3")
+
+
+def helm_path(major: str) -> Path:
+    path = helm_install.installed_path(major)
+    if not helm_install.is_installed(major):
+        pytest.fail(f"helm {helm_install.HELM_RELEASES[major].version} is not installed at {path}; "
+                    "run the tests through `nox -s tests` (or `modeldeploy install-helm --major all`)")
+    return path
+
+
+@pytest.fixture(params=HELM_MAJORS, ids=lambda m: f"helm{m}")
+def helm_bin(request: pytest.FixtureRequest) -> Path:
+    """Each test using it runs once with Helm 4 and once with Helm 3."""
+    return helm_path(request.param)
+
+
+@pytest.fixture
+def helm4() -> Path:
+    return helm_path("4")
+
+
+RunCli = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def run_cli(helm4: Path) -> RunCli:
+    """Run the real `python -m modeldeploy` in a subprocess (real helm, no mocks)."""
+
+    def run(args: Sequence[str], cwd: Path | str = REPO_ROOT, helm: Path | None = None,
+            env: dict[str, str] | None = None, input: str | None = None,
+            ) -> subprocess.CompletedProcess[str]:
+        full_env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "HELM_BIN")}
+        full_env["HELM_BIN"] = str(helm or helm4)
+        full_env.update(env or {})
+        return subprocess.run([sys.executable, "-m", "modeldeploy", *args], cwd=cwd, env=full_env,
+                              capture_output=True, text=True, timeout=300, input=input)
+
+    return run

@@ -1,0 +1,65 @@
+"""Step 1: check one config file: strict YAML, the schema, then the semantic rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import jsonschema
+
+from . import schema_store
+from .diagnostics import Diagnostic, Severity
+from .discovery import ConfigFile, resolve_chart
+from .environments import Environment
+from .rules import OWNED_PATHS, RULES, RuleContext
+from .schema_diagnostics import schema_diagnostics
+from .yaml_loader import LoadedYaml, load_yaml_file
+
+
+@dataclass
+class ConfigCheck:
+    config: ConfigFile
+    environment: Environment
+    charts_root: Path | None
+    loaded: LoadedYaml | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.loaded is not None and not any(
+            d.severity is Severity.ERROR for d in self.diagnostics)
+
+    @property
+    def name(self) -> str:
+        value = self.loaded.value.get("name") if self.loaded else None
+        return value if isinstance(value, str) else self.config.deployment_dir.name
+
+    @property
+    def chart_dir(self) -> Path | None:
+        if self.loaded is None or self.charts_root is None:
+            return None
+        chart_path = self.loaded.value.get("chart_path")
+        if not isinstance(chart_path, str):
+            return None
+        return resolve_chart(self.charts_root, chart_path)[0]
+
+
+@lru_cache(maxsize=1)
+def config_validator() -> jsonschema.protocols.Validator:
+    return jsonschema.Draft7Validator(schema_store.load(schema_store.CONFIG_SCHEMA))
+
+
+def check_config(config: ConfigFile, environment: Environment, charts_root: Path | None) -> ConfigCheck:
+    result = ConfigCheck(config, environment, charts_root)
+    loaded, problems = load_yaml_file(str(config.path), config.display)
+    result.diagnostics.extend(problems)
+    if loaded is None:
+        return result
+    result.loaded = loaded
+    result.diagnostics.extend(schema_diagnostics(loaded, config_validator(), OWNED_PATHS))
+    context = RuleContext(config.display, loaded, environment, charts_root,
+                          config.deployment_dir.name)
+    for rule in RULES:
+        result.diagnostics.extend(rule.check(context))
+    return result

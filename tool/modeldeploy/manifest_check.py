@@ -1,0 +1,112 @@
+"""Checks rendered manifests against JSON schemas, like `kubeconform -strict`.
+
+Every object gets a status: valid, invalid (the schema rejects it) or
+"could not check" (no schema for its kind, or not a Kubernetes object). The two
+failing statuses stay apart in rule ids: `manifest-invalid` says the manifest is
+wrong, `manifest-no-schema` says we could not tell. When `kubeconform` is on PATH
+it runs too, over the same schema files, and its findings are reported under
+`kubeconform`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from .diagnostics import Diagnostic, error
+from .schema_registry import SchemaRegistry
+
+RULE_INVALID = "manifest-invalid"
+RULE_NO_SCHEMA = "manifest-no-schema"
+RULE_NOT_OBJECT = "manifest-not-an-object"
+RULE_KUBECONFORM = "kubeconform"
+MAX_ERRORS_PER_OBJECT = 20
+
+try:
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader
+
+
+@dataclass(frozen=True)
+class ObjectStatus:
+    kind: str
+    name: str
+    status: str  # valid | invalid | no-schema | not-an-object
+
+
+def parse_manifests(text: str) -> list[Any]:
+    return [doc for doc in yaml.load_all(text, Loader=_Loader) if doc is not None]
+
+
+def describe(obj: dict[str, Any]) -> str:
+    name = (obj.get("metadata") or {}).get("name", "?") if isinstance(obj.get("metadata"), dict) else "?"
+    return f"{obj.get('kind', '?')}/{name}"
+
+
+def check_objects(objects: list[Any], registry: SchemaRegistry, report_path: str,
+                  ) -> tuple[list[ObjectStatus], list[Diagnostic]]:
+    statuses: list[ObjectStatus] = []
+    problems: list[Diagnostic] = []
+    for obj in objects:
+        if not isinstance(obj, dict) or not isinstance(obj.get("apiVersion"), str) \
+                or not isinstance(obj.get("kind"), str):
+            statuses.append(ObjectStatus("?", "?", "not-an-object"))
+            problems.append(error(report_path, 1, 1, "the chart rendered a document without "
+                                  "apiVersion and kind", RULE_NOT_OBJECT))
+            continue
+        label = describe(obj)
+        ref = registry.find(obj["apiVersion"], obj["kind"])
+        if ref is None:
+            statuses.append(ObjectStatus(obj["kind"], label, "no-schema"))
+            problems.append(error(report_path, 1, 1, f"rendered {label}: could not check, no schema "
+                                  f"for {obj['kind']} {obj['apiVersion']} in "
+                                  f"{', '.join(registry.locations)}", RULE_NO_SCHEMA))
+            continue
+        errors = sorted(registry.validator(ref).iter_errors(obj), key=lambda e: list(e.absolute_path))
+        statuses.append(ObjectStatus(obj["kind"], label, "invalid" if errors else "valid"))
+        for err in errors[:MAX_ERRORS_PER_OBJECT]:
+            where = ".".join(str(p) for p in err.absolute_path) or "(root)"
+            problems.append(error(report_path, 1, 1, f"rendered {label}: {where}: {err.message}",
+                                  RULE_INVALID))
+    return statuses, problems
+
+
+def kubeconform_available() -> str | None:
+    return shutil.which("kubeconform")
+
+
+def run_kubeconform(binary: str, manifests: str, registry: SchemaRegistry,
+                    report_path: str) -> list[Diagnostic]:
+    """Run kubeconform offline on the same schema files; its findings as diagnostics."""
+    args = [binary, "-strict", "-output", "json", "-kubernetes-version", registry.kubernetes_version]
+    for location in registry.locations:
+        args += ["-schema-location", location]
+    args.append("-")
+    try:
+        proc = subprocess.run(args, input=manifests, capture_output=True, text=True,
+                              timeout=120, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return [error(report_path, 1, 1, f"kubeconform could not run: {exc}", RULE_KUBECONFORM)]
+    try:
+        report = json.loads(proc.stdout or "{}")
+    except json.JSONDecodeError:
+        return [error(report_path, 1, 1, "kubeconform printed no JSON: "
+                      f"{(proc.stdout + proc.stderr).strip()[:300]}", RULE_KUBECONFORM)]
+    problems = []
+    for resource in report.get("resources") or []:
+        status = resource.get("status", "")
+        if status in ("statusValid", "statusEmpty", "statusSkipped"):
+            continue
+        label = f"{resource.get('kind', '?')}/{resource.get('name', '?')}"
+        details = resource.get("validationErrors") or [{"path": "", "msg": resource.get("msg", status)}]
+        for detail in details:
+            problems.append(error(report_path, 1, 1, f"kubeconform: rendered {label}: "
+                                  f"{detail.get('path') or '(root)'}: {detail.get('msg')}",
+                                  RULE_KUBECONFORM))
+    return problems

@@ -1,0 +1,132 @@
+"""The pipeline: find configs -> check -> render -> check manifests -> result.
+
+Returns results; never prints or exits (the CLI does). Failures of one config
+never stop the others: each is reported against its own file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import helm as helm_runner
+from . import manifest_check
+from .config_check import ConfigCheck, check_config
+from .diagnostics import Diagnostic, Severity
+from .discovery import default_charts_root, default_paths, find_configs
+from .environments import Environment, load_environment
+from .fileio import write_atomic
+from .render import render_config
+from .rules import duplicate_deployment
+from .schema_registry import (
+    DEFAULT_KUBERNETES_VERSION,
+    SchemaRegistry,
+    check_kubernetes_version,
+    default_locations,
+)
+
+
+@dataclass(frozen=True)
+class Options:
+    charts_root: Path | None = None
+    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
+    schema_locations: tuple[str, ...] = ()  # extra kubeconform-style templates, tried first
+    output_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class RenderedDeployment:
+    config: str  # display path of the config
+    env: str
+    name: str
+    namespace: str
+    manifests: str
+
+
+@dataclass
+class RunResult:
+    files_checked: int = 0
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    rendered: list[RenderedDeployment] = field(default_factory=list)
+    helm_version: str | None = None
+
+    @property
+    def errors(self) -> int:
+        return sum(d.severity is Severity.ERROR for d in self.diagnostics)
+
+    @property
+    def warnings(self) -> int:
+        return sum(d.severity is Severity.WARNING for d in self.diagnostics)
+
+    def exit_code(self, strict: bool = False) -> int:
+        return 1 if self.errors or (strict and self.warnings) else 0
+
+
+def check_configs(paths: list[str], options: Options, cwd: Path) -> tuple[list[ConfigCheck], list[Diagnostic]]:
+    configs = find_configs(paths or default_paths(cwd), cwd)
+    environments: dict[Path, tuple[Environment, list[Diagnostic]]] = {}
+    checks: list[ConfigCheck] = []
+    extra: list[Diagnostic] = []
+    for config in configs:
+        if config.env_dir not in environments:
+            environments[config.env_dir] = load_environment(config.env_dir, cwd)
+            extra.extend(environments[config.env_dir][1])
+        environment = environments[config.env_dir][0]
+        charts_root = options.charts_root or default_charts_root(config.path)
+        checks.append(check_config(config, environment, charts_root))
+    extra.extend(duplicate_deployment.check_all(checks))
+    return checks, extra
+
+
+def validate(paths: list[str], options: Options, cwd: Path) -> RunResult:
+    checks, extra = check_configs(paths, options, cwd)
+    result = RunResult(files_checked=len(checks))
+    for check in checks:
+        result.diagnostics.extend(check.diagnostics)
+    result.diagnostics.extend(extra)
+    result.diagnostics.sort()
+    return result
+
+
+def render(paths: list[str], options: Options, cwd: Path,
+           helm: helm_runner.Helm | None = None) -> RunResult:
+    kubernetes_version = check_kubernetes_version(options.kubernetes_version)
+    helm = helm or helm_runner.find_helm()
+    registry = SchemaRegistry([*options.schema_locations, *default_locations()], kubernetes_version)
+    kubeconform = manifest_check.kubeconform_available()
+    checks, extra = check_configs(paths, options, cwd)
+    result = RunResult(files_checked=len(checks), helm_version=helm.version)
+    result.diagnostics.extend(extra)
+    blocked = {d.path for d in extra if d.severity is Severity.ERROR}
+    for check in checks:
+        result.diagnostics.extend(check.diagnostics)
+        if not check.ok or check.config.display in blocked:
+            continue
+        outcome = render_config(helm, check, kubernetes_version)
+        result.diagnostics.extend(outcome.diagnostics)
+        if outcome.manifests is None:
+            continue
+        file = check.config.display
+        _, problems = manifest_check.check_objects(manifest_check.parse_manifests(outcome.manifests),
+                                                   registry, file)
+        if kubeconform:
+            problems += manifest_check.run_kubeconform(kubeconform, outcome.manifests, registry, file)
+        result.diagnostics.extend(problems)
+        if not any(p.severity is Severity.ERROR for p in problems):
+            result.rendered.append(RenderedDeployment(file, check.config.env, check.name,
+                                                      check.environment.namespace, outcome.manifests))
+    result.diagnostics.sort()
+    if options.output_dir is not None:
+        for deployment in result.rendered:
+            write_atomic(output_path(options.output_dir, deployment), deployment.manifests)
+    return result
+
+
+def output_path(output_dir: Path, deployment: RenderedDeployment) -> Path:
+    return output_dir / deployment.env / f"{deployment.name}.yaml"
+
+
+def joined_manifests(result: RunResult) -> str:
+    """All rendered manifests as one multi-document stream, in config order."""
+    return "".join(d.manifests if d.manifests.endswith("\n") else d.manifests + "\n"
+                   for d in result.rendered)

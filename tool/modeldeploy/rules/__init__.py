@@ -1,0 +1,37 @@
+"""The registry of semantic config rules: one module per rule, named after its id.
+
+Rule id -> module: replace `-` with `_`, except the two canary rules
+(`canary-traffic-percent` -> canary_traffic_percent.py, `canary-raw-deployment` ->
+canary_deployment_mode.py). YAML-level ids (`yaml-*`) live in yaml_loader.py,
+schema ids (`schema-*`, `yaml-implicit-type`) in schema_diagnostics.py, rendering
+and manifest ids in render.py and manifest_check.py; docs/rules.md lists them all.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from . import (
+    canary_deployment_mode,
+    canary_traffic_percent,
+    chart_path,
+    directory_name,
+    mutable_tag,
+    name_format,
+    name_length,
+)
+from .base import RuleContext
+
+RULES: tuple[ModuleType, ...] = (
+    chart_path,
+    name_format,
+    name_length,
+    canary_traffic_percent,
+    canary_deployment_mode,
+    mutable_tag,
+    directory_name,
+)
+
+OWNED_PATHS = tuple(path for rule in RULES for path in rule.OWNS)
+
+__all__ = ["OWNED_PATHS", "RULES", "RuleContext"]

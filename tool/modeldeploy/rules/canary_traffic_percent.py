@@ -1,0 +1,39 @@
+"""canary-traffic-percent: `canary.trafficPercent` is an integer from 0 to 100.
+
+It becomes `spec.predictor.canaryTrafficPercent`, which neither the CRD nor the
+KServe webhook bounds. 100 is the blue/green cut-over, 0 the rollback. Refused:
+`"20"` (text), `20.5`, `true`, an empty value (Helm would render a null: all
+traffic to the new model), and anything outside 0..100.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..diagnostics import Diagnostic, Severity, error
+from .base import RuleContext
+
+ID = "canary-traffic-percent"
+SEVERITY = Severity.ERROR
+OWNS = (("canary", "trafficPercent"),)
+
+
+def check(ctx: RuleContext) -> Iterator[Diagnostic]:
+    canary = ctx.values.get("canary")
+    if not isinstance(canary, dict) or "trafficPercent" not in canary:
+        return
+    value = canary["trafficPercent"]
+    raw = ctx.raw("canary", "trafficPercent")
+    tag = ctx.tag("canary", "trafficPercent")
+    line, column = ctx.at("canary", "trafficPercent")
+    fix = "write a whole number from 0 to 100 without quotes, e.g. `trafficPercent: 20`"
+    if tag == "null":
+        yield error(ctx.file, line, column, f"canary.trafficPercent has no value (Helm would render "
+                    f"an empty canaryTrafficPercent); {fix}, or remove `canary` to promote", ID)
+    elif tag != "int" or isinstance(value, bool) or not isinstance(value, int):
+        shown = f'"{raw}"' if tag == "str" else raw
+        yield error(ctx.file, line, column, f"canary.trafficPercent is {shown}, not an integer; {fix}",
+                    ID)
+    elif not 0 <= value <= 100:
+        yield error(ctx.file, line, column, f"canary.trafficPercent is {value}, outside 0..100 "
+                    "(100 sends all traffic to the latest revision, 0 rolls back)", ID)

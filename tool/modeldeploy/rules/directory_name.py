@@ -1,0 +1,25 @@
+"""directory-name (warning): the config's folder is named like the deployment.
+
+`model-deployments/<env>/<name>/config.yaml` is how people and `modeldeploy
+status` find a deployment; a folder `jukebox/` holding `name: jukebox-v2` hides
+which InferenceService it manages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..diagnostics import Diagnostic, Severity, warning
+from .base import RuleContext
+
+ID = "directory-name"
+SEVERITY = Severity.WARNING
+OWNS = ()
+
+
+def check(ctx: RuleContext) -> Iterator[Diagnostic]:
+    name = ctx.values.get("name")
+    if isinstance(name, str) and name != ctx.dir_name:
+        line, column = ctx.at("name")
+        yield warning(ctx.file, line, column, f"name {name!r} differs from its folder "
+                      f"{ctx.dir_name!r}; rename the folder or the deployment", ID)

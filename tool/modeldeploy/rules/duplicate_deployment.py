@@ -1,0 +1,42 @@
+"""duplicate-deployment: two configs that would manage the same InferenceService.
+
+Two config files whose `name` is the same in the same namespace render objects
+with the same name: Argo CD would apply both, the later one silently winning (and
+`render -o` would write both to one file). Reported on every config after the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Protocol
+
+from ..diagnostics import Diagnostic, Severity, error
+from ..environments import Environment
+from ..yaml_loader import LoadedYaml
+
+ID = "duplicate-deployment"
+SEVERITY = Severity.ERROR
+
+
+class _Checked(Protocol):
+    @property
+    def loaded(self) -> LoadedYaml | None: ...
+    @property
+    def environment(self) -> Environment: ...
+    @property
+    def name(self) -> str: ...
+
+
+def check_all(checks: Sequence[_Checked]) -> Iterator[Diagnostic]:
+    first: dict[tuple[str, str], str] = {}
+    for check in checks:
+        if check.loaded is None:
+            continue
+        key = (check.environment.namespace, check.name)
+        if key in first:
+            line, column = check.loaded.position(("name",))
+            yield error(check.loaded.path, line, column,
+                        f"deployment {check.name!r} in namespace {key[0]!r} is also declared in "
+                        f"{first[key]}; each InferenceService needs one config", ID)
+        else:
+            first[key] = check.loaded.path

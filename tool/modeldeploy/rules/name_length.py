@@ -1,0 +1,54 @@
+"""name-length: `name` must be short enough for every name KServe and Knative derive.
+
+The chart deploys a predictor and a transformer. From the name and namespace:
+- Knative gives each component a host whose first label is
+  `<name>-transformer-<namespace>` (the longer of the two components); a DNS label
+  holds at most 63 characters, so len(name) + len(namespace) <= 50
+  (kserve/kserve#4807, knative/serving#3236);
+- each Knative revision is named `<name>-transformer-00001` and that name is a label
+  value (at most 63 characters), so len(name) <= 45;
+- in RawDeployment mode the Service `<name>-transformer` and the host label
+  `<name>-<namespace>` must each fit 63 characters.
+KServe's webhook checks none of this: the failure shows up later in the controller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..diagnostics import Diagnostic, Severity, error
+from .base import RuleContext
+from .name_format import DNS_1035
+
+ID = "name-length"
+SEVERITY = Severity.ERROR
+OWNS = ()
+DNS_LABEL_MAX = 63
+LONGEST_COMPONENT = "transformer"
+REVISION_SUFFIX = "-00001"
+
+
+def derived_names(name: str, namespace: str, mode: str) -> list[tuple[str, str]]:
+    """(what, derived name) pairs that must each fit a 63-character DNS label."""
+    if mode == "RawDeployment":
+        return [("the Service", f"{name}-{LONGEST_COMPONENT}"),
+                ("the host label", f"{name}-{namespace}")]
+    return [("Knative's host label", f"{name}-{LONGEST_COMPONENT}-{namespace}"),
+            ("the Knative revision name", f"{name}-{LONGEST_COMPONENT}{REVISION_SUFFIX}")]
+
+
+def check(ctx: RuleContext) -> Iterator[Diagnostic]:
+    name = ctx.values.get("name")
+    if not isinstance(name, str) or not DNS_1035.match(name):
+        return
+    mode = ctx.values.get("deployment_mode", "Serverless")
+    namespace = ctx.environment.namespace
+    for what, derived in derived_names(name, namespace, mode):
+        if len(derived) > DNS_LABEL_MAX:
+            room = DNS_LABEL_MAX - (len(derived) - len(name))
+            line, column = ctx.at("name")
+            yield error(ctx.file, line, column,
+                        f"name {name!r} is too long for namespace {namespace!r}: {what} "
+                        f"{derived!r} has {len(derived)} characters, the limit is {DNS_LABEL_MAX}; "
+                        f"shorten the name to at most {max(room, 0)} characters", ID)
+            return

@@ -1,0 +1,120 @@
+"""A local schema registry with kubeconform's templated locations.
+
+Each location is a path template such as
+`schemas/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json`; the first one
+that names an existing file for an object's apiVersion and kind wins, exactly as
+kubeconform's `-schema-location` does, so kubeconform and the in-process check
+read the same files. Compiled validators are cached per file.
+
+Two locations are built in: the project's KServe schemas (shipped with the package)
+and the core Kubernetes schemas of the `kubernetes-validate` package, strict
+variant, for a pinned Kubernetes version.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import referencing
+import referencing.jsonschema
+
+from .diagnostics import ToolError
+from .schema_store import schemas_dir
+
+DEFAULT_KUBERNETES_VERSION = "1.35.0"
+KSERVE_LOCATION_TEMPLATE = "{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json"
+K8S_LOCATION_TEMPLATE = (
+    "{{.NormalizedKubernetesVersion}}-local{{.StrictSuffix}}/{{.ResourceKind}}{{.KindSuffix}}.json"
+)
+_VAR = re.compile(r"\{\{\s*\.(\w+)\s*\}\}")
+
+
+@dataclass(frozen=True)
+class SchemaRef:
+    path: Path
+    location: str
+
+
+def kubernetes_schemas_root() -> Path:
+    try:
+        import kubernetes_validate
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise ToolError("the kubernetes-validate package is missing: pip install modeldeploy") from exc
+    return Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
+
+
+def default_locations() -> list[str]:
+    return [
+        str(schemas_dir() / KSERVE_LOCATION_TEMPLATE),
+        str(kubernetes_schemas_root() / K8S_LOCATION_TEMPLATE),
+    ]
+
+
+def check_kubernetes_version(version: str) -> str:
+    if not re.fullmatch(r"\d+\.\d+\.\d+", version):
+        raise ToolError(f"--kubernetes-version {version!r}: expected MAJOR.MINOR.PATCH such as 1.35.0")
+    available = sorted(p.name.split("-")[0] for p in kubernetes_schemas_root().glob("v*-local-strict"))
+    if f"v{version}" not in available:
+        raise ToolError(f"no Kubernetes schemas for {version}; kubernetes-validate ships "
+                        f"{', '.join(v[1:] for v in available)}")
+    return version
+
+
+def expand(template: str, api_version: str, kind: str, kubernetes_version: str,
+           strict: bool = True) -> str:
+    group, _, version = api_version.rpartition("/")
+    values = {
+        "Group": group,
+        "ResourceKind": kind.lower(),
+        "ResourceAPIVersion": version,
+        "KindSuffix": f"-{group.split('.')[0]}-{version}" if group else f"-{version}",
+        "NormalizedKubernetesVersion": f"v{kubernetes_version}",
+        "StrictSuffix": "-strict" if strict else "",
+        "KubernetesVersion": kubernetes_version,
+    }
+    return _VAR.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+class SchemaRegistry:
+    def __init__(self, locations: list[str], kubernetes_version: str) -> None:
+        self.locations = locations
+        self.kubernetes_version = kubernetes_version
+
+    def find(self, api_version: str, kind: str) -> SchemaRef | None:
+        for location in self.locations:
+            path = Path(expand(location, api_version, kind, self.kubernetes_version))
+            if path.is_file():
+                return SchemaRef(path, location)
+        return None
+
+    def validator(self, ref: SchemaRef) -> jsonschema.protocols.Validator:
+        return _compiled(str(ref.path))
+
+
+def _retrieve(uri: str) -> referencing.Resource[Any]:
+    # kubernetes-validate's "local" schemas refer to a sibling _definitions.json.
+    if not uri.startswith("file://"):
+        raise referencing.exceptions.NoSuchResource(ref=uri)
+    with open(uri[len("file://"):], encoding="utf-8") as handle:
+        contents = json.load(handle)
+    return referencing.Resource.from_contents(contents, default_specification=referencing.jsonschema.DRAFT7)
+
+
+@lru_cache(maxsize=None)
+def _registry() -> referencing.Registry[Any]:
+    return referencing.Registry(retrieve=_retrieve)  # type: ignore[call-arg]
+
+
+@lru_cache(maxsize=256)
+def _compiled(path: str) -> jsonschema.protocols.Validator:
+    with open(path, encoding="utf-8") as handle:
+        schema = json.load(handle)
+    schema.setdefault("$id", Path(path).resolve().as_uri())
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+    return cls(schema, registry=_registry())

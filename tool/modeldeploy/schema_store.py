@@ -1,0 +1,33 @@
+"""The project's own JSON schemas: the config contract and the environment settings.
+
+They live in the repo's schemas/ folder, which ships inside the installed package
+as modeldeploy/_schemas; from a source checkout the folder itself is used.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+CONFIG_SCHEMA = "config.schema.json"
+ENVIRONMENT_SCHEMA = "environment.schema.json"
+
+
+def schemas_dir() -> Path:
+    try:
+        packaged = Path(str(resources.files("modeldeploy._schemas")))
+        if (packaged / CONFIG_SCHEMA).is_file():
+            return packaged
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parents[2] / "schemas"
+
+
+@lru_cache(maxsize=None)
+def load(name: str) -> dict[str, Any]:
+    with open(schemas_dir() / name, encoding="utf-8") as handle:
+        schema: dict[str, Any] = json.load(handle)
+    return schema

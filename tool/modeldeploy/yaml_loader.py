@@ -1,0 +1,437 @@
+"""Strict, position-aware YAML loading that reads values the way Helm does.
+
+Helm reads values files with go-yaml v2 (through sigs.k8s.io/yaml), a YAML 1.1
+reader: `1234e56` is a float, `0123` is octal 83, `1_000` is 1000, `off` is
+false. PyYAML's resolver differs in places (it reads `1234e56` as a string), so
+this module takes PyYAML's *events* only and resolves plain scalars itself with
+go-yaml v2's rules. The result is the value Helm would see, plus a source map
+from each JSON path to its line and column and its text as written.
+
+It refuses, with a diagnostic each: bytes that are not UTF-8, an empty file,
+several documents, a top level that is not a mapping, duplicate keys, tabs and
+other syntax errors, and hostile input (huge files, deep nesting, alias bombs),
+within fixed bounds so no input makes it slow or large.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .diagnostics import Diagnostic, error
+
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 100_000
+
+RULE_SYNTAX = "yaml-syntax"
+RULE_ENCODING = "yaml-encoding"
+RULE_EMPTY = "yaml-empty"
+RULE_MULTI_DOC = "yaml-multiple-documents"
+RULE_NOT_MAPPING = "yaml-not-a-mapping"
+RULE_DUPLICATE_KEY = "yaml-duplicate-key"
+RULE_LIMITS = "yaml-limits"
+RULE_KEY_TYPE = "yaml-key-type"
+RULE_TAG = "yaml-tag"
+RULE_IO = "io"
+
+JsonPath = tuple[Any, ...]
+
+try:  # the C parser is ~10x faster; fall back to pure Python where libyaml is missing
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on the PyYAML build
+    _Loader = yaml.SafeLoader
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """Where a value stands in the source and how it was written."""
+
+    line: int  # 1-based
+    column: int  # 1-based
+    key_line: int  # the line of its key (equals line for the root and list items)
+    key_column: int
+    raw: str | None  # the scalar's text as written, None for mappings and sequences
+    style: str | None  # None for plain scalars, a quote or block indicator otherwise
+    tag: str  # the go-yaml v2 resolved tag: str, int, float, bool, null, map, seq
+
+
+@dataclass
+class LoadedYaml:
+    path: str
+    text: str
+    value: Any
+    nodes: dict[JsonPath, NodeInfo] = field(default_factory=dict)
+
+    def position(self, json_path: JsonPath, *, key: bool = False) -> tuple[int, int]:
+        """Line and column of the nearest node on `json_path` (the key's with key=True)."""
+        path = tuple(json_path)
+        while path not in self.nodes and path:
+            path = path[:-1]
+        info = self.nodes.get(path)
+        if info is None:
+            return 1, 1
+        if key:
+            return info.key_line, info.key_column
+        return info.line, info.column
+
+
+# --- go-yaml v2 plain scalar resolution -------------------------------------------
+
+_NULLS = {"", "~", "null", "Null", "NULL"}
+_TRUES = {"y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "true", "True", "TRUE"}
+_FALSES = {"n", "N", "no", "No", "NO", "off", "Off", "OFF", "false", "False", "FALSE"}
+_SPECIAL_FLOATS = {
+    ".inf": math.inf, ".Inf": math.inf, ".INF": math.inf,
+    "+.inf": math.inf, "+.Inf": math.inf, "+.INF": math.inf,
+    "-.inf": -math.inf, "-.Inf": -math.inf, "-.INF": -math.inf,
+    ".nan": math.nan, ".NaN": math.nan, ".NAN": math.nan,
+}  # fmt: skip
+_GO_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+_GO_INT = re.compile(r"^[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$")
+_INT64_MIN, _UINT64_MAX = -(2**63), 2**64 - 1
+
+
+def _go_parse_int(text: str) -> int | None:
+    """strconv.ParseInt/ParseUint(text, 0, 64): base prefixes, leading 0 = octal."""
+    if not _GO_INT.match(text):
+        return None
+    sign = -1 if text[0] == "-" else 1
+    body = text.lstrip("+-")
+    if len(body) > 1 and body[0] == "0" and body[1] in "xXoObB":
+        value = int(body, 0)
+    elif len(body) > 1 and body[0] == "0":
+        value = int(body, 8)
+    else:
+        value = int(body)
+    value *= sign
+    return value if _INT64_MIN <= value <= _UINT64_MAX else None
+
+
+def resolve_plain(text: str) -> tuple[str, Any]:
+    """Resolve an untagged plain scalar as go-yaml v2 does for Helm's values.
+
+    Returns (tag, value) with tag one of null, bool, int, float, str. Timestamps
+    stay strings: go-yaml v2 keeps them as text when decoding into interface{}.
+    """
+    if text in _NULLS:
+        return "null", None
+    if text in _TRUES:
+        return "bool", True
+    if text in _FALSES:
+        return "bool", False
+    if text in _SPECIAL_FLOATS:
+        return "float", _SPECIAL_FLOATS[text]
+    if text[0] in "+-.0123456789":
+        plain = text.replace("_", "")
+        if plain:
+            as_int = _go_parse_int(plain)
+            if as_int is not None:
+                return "int", as_int
+            if _GO_FLOAT.match(plain):
+                return "float", float(plain)
+    return "str", text
+
+
+def helm_display(tag: str, value: Any) -> str:
+    """How Helm prints a resolved value in a template (`{{ .Values.x }}`).
+
+    Helm holds every number as a float64 and formats it with Go's %v, so large
+    integers and exponents come out in scientific notation.
+    """
+    if tag == "bool":
+        return "true" if value else "false"
+    if tag == "null":
+        return "<nil>"
+    if tag in ("int", "float"):
+        number = float(value)
+        if math.isnan(number):
+            return "NaN"
+        if math.isinf(number):
+            return "+Inf" if number > 0 else "-Inf"
+        if number == int(number) and abs(number) < 1e21:
+            return str(int(number))
+        return _go_float_g(number)
+    return str(value)
+
+
+def _go_float_g(number: float) -> str:
+    """Go's strconv.FormatFloat(f, 'g', -1, 64): shortest repr, exponent >= 21 or < -4."""
+    text = repr(number)
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        exp = int(exponent)
+        return f"{mantissa}e{'+' if exp >= 0 else '-'}{abs(exp):02d}"
+    return text
+
+
+# --- loading ---------------------------------------------------------------------------
+
+_EXPLICIT_TAGS = {
+    "tag:yaml.org,2002:str": "str",
+    "tag:yaml.org,2002:int": "int",
+    "tag:yaml.org,2002:float": "float",
+    "tag:yaml.org,2002:bool": "bool",
+    "tag:yaml.org,2002:null": "null",
+}
+
+
+def _style(event: yaml.ScalarEvent) -> str | None:
+    # libyaml reports plain scalars with style "", the pure-Python parser with None.
+    return event.style or None
+
+
+class _Abort(Exception):
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
+def _decode(path: str, data: bytes) -> tuple[str | None, list[Diagnostic]]:
+    if len(data) > MAX_BYTES:
+        return None, [
+            error(path, 1, 1, f"file is {len(data):,} bytes; the limit is {MAX_BYTES:,} "
+                  "(a deployment config is a few hundred bytes)", RULE_LIMITS)
+        ]
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        return None, [
+            error(path, line, column, f"byte 0x{data[exc.start]:02x} is not valid UTF-8; "
+                  "save the file as UTF-8", RULE_ENCODING)
+        ]
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        return None, [error(path, line, 1, "file contains a NUL byte; is it binary?", RULE_ENCODING)]
+    return text, []
+
+
+def _syntax_diagnostic(path: str, exc: yaml.YAMLError, text: str) -> Diagnostic:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    message = f"{context}, {problem}" if context else str(problem)
+    lines = text.splitlines()
+    offending = lines[line - 1] if 0 < line <= len(lines) else ""
+    if "\t" in problem or "\t" in offending[: max(column, 1)]:
+        message = "a tab character; YAML indentation must use spaces: replace the tab with spaces"
+    return error(path, line, column, f"YAML syntax error: {message}", RULE_SYNTAX)
+
+
+def load_yaml_text(path: str, text: str) -> tuple[LoadedYaml | None, list[Diagnostic]]:
+    """Parse one YAML document holding a mapping; values as Helm reads them."""
+    builder = _Builder(path)
+    try:
+        events = list(_limited_events(path, text))
+    except _Abort as abort:
+        return None, [abort.diagnostic]
+    except yaml.YAMLError as exc:
+        return None, [_syntax_diagnostic(path, exc, text)]
+    docs = [e for e in events if isinstance(e, yaml.DocumentStartEvent)]
+    if not docs:
+        return None, [error(path, 1, 1, "file is empty; a config is a YAML mapping such as "
+                            "`name: jukebox`", RULE_EMPTY)]
+    if len(docs) > 1:
+        mark = docs[1].start_mark
+        return None, [error(path, mark.line + 1, mark.column + 1,
+                            "several YAML documents in one file; keep one config per file "
+                            "(remove this `---` and what follows, or move it to its own file)",
+                            RULE_MULTI_DOC)]
+    try:
+        value = builder.build(events)
+    except _Abort as abort:
+        return None, builder.diagnostics + [abort.diagnostic]
+    root = builder.nodes.get(())
+    if not isinstance(value, dict):
+        line, column = (root.line, root.column) if root else (1, 1)
+        what = "empty" if value is None else type(value).__name__
+        return None, [error(path, line, column, f"the document is {_describe(value, what)}, "
+                            "not a mapping of keys to values (e.g. `name: jukebox`)",
+                            RULE_NOT_MAPPING if value is not None else RULE_EMPTY)]
+    loaded = LoadedYaml(path=path, text=text, value=value, nodes=builder.nodes)
+    return loaded, builder.diagnostics
+
+
+def _describe(value: Any, what: str) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, list):
+        return "a list"
+    return f"a single {what} value"
+
+
+def load_yaml_file(path: str, display: str | None = None) -> tuple[LoadedYaml | None, list[Diagnostic]]:
+    """Load `path`; diagnostics name it as `display` (default: the path itself)."""
+    shown = display or path
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        return None, [error(shown, 1, 1, f"cannot read file: {exc.strerror}", RULE_IO)]
+    text, problems = _decode(shown, data)
+    if text is None:
+        return None, problems
+    return load_yaml_text(shown, text)
+
+
+def _limited_events(path: str, text: str):  # type: ignore[no-untyped-def]
+    """PyYAML's event stream, stopped early when nesting or size exceed the bounds."""
+    depth = 0
+    count = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                raise _Abort(error(path, mark.line + 1, mark.column + 1,
+                                   f"nesting deeper than {MAX_DEPTH} levels", RULE_LIMITS))
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+        count += 1
+        if count > MAX_NODES:
+            mark = event.start_mark
+            raise _Abort(error(path, mark.line + 1, mark.column + 1,
+                               f"more than {MAX_NODES:,} YAML nodes", RULE_LIMITS))
+        yield event
+
+
+class _Builder:
+    """Builds values from events with go-yaml v2 resolution and a source map.
+
+    Aliases are expanded with a budget on the total number of values built, so a
+    "billion laughs" document stops after MAX_NODES values instead of growing.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.nodes: dict[JsonPath, NodeInfo] = {}
+        self.diagnostics: list[Diagnostic] = []
+        self.anchors: dict[str, tuple[int, int]] = {}
+        self.built = 0
+
+    def build(self, events: list[yaml.Event]) -> Any:
+        # Turn the flat event list into a tree first, then values: aliases refer to trees.
+        self.events = events
+        self.pos = 0
+        self.anchored: dict[str, Any] = {}
+        while not isinstance(self.events[self.pos], yaml.DocumentStartEvent):
+            self.pos += 1
+        self.pos += 1
+        tree = self._tree()
+        return self._value(tree, (), None)
+
+    # A tree node: ("scalar", event) | ("map", event, [(keytree, valtree)]) | ("seq", event, [..])
+    def _tree(self) -> Any:
+        event = self.events[self.pos]
+        self.pos += 1
+        if isinstance(event, yaml.AliasEvent):
+            if event.anchor not in self.anchored:
+                mark = event.start_mark
+                raise _Abort(error(self.path, mark.line + 1, mark.column + 1,
+                                   f"alias *{event.anchor} names no anchor", RULE_SYNTAX))
+            return self.anchored[event.anchor]
+        if isinstance(event, yaml.ScalarEvent):
+            node: Any = ("scalar", event)
+        elif isinstance(event, yaml.MappingStartEvent):
+            pairs = []
+            while not isinstance(self.events[self.pos], yaml.MappingEndEvent):
+                key = self._tree()
+                pairs.append((key, self._tree()))
+            self.pos += 1
+            node = ("map", event, pairs)
+        elif isinstance(event, yaml.SequenceStartEvent):
+            items = []
+            while not isinstance(self.events[self.pos], yaml.SequenceEndEvent):
+                items.append(self._tree())
+            self.pos += 1
+            node = ("seq", event, items)
+        else:  # pragma: no cover - the parser guarantees the grammar
+            raise _Abort(error(self.path, 1, 1, f"unexpected YAML event {event}", RULE_SYNTAX))
+        anchor = getattr(event, "anchor", None)
+        if anchor:
+            self.anchored[anchor] = node
+        return node
+
+    def _count(self, event: yaml.Event) -> None:
+        self.built += 1
+        if self.built > MAX_NODES:
+            mark = event.start_mark
+            raise _Abort(error(self.path, mark.line + 1, mark.column + 1,
+                               f"aliases expand to more than {MAX_NODES:,} values "
+                               "(an alias bomb?); write the values out", RULE_LIMITS))
+
+    def _value(self, tree: Any, json_path: JsonPath, key_mark: Any) -> Any:
+        kind, event = tree[0], tree[1]
+        self._count(event)
+        mark = event.start_mark
+        line, column = mark.line + 1, mark.column + 1
+        key_line, key_column = (key_mark.line + 1, key_mark.column + 1) if key_mark else (line, column)
+        if kind == "scalar":
+            tag, value = self._scalar(event)
+            self.nodes[json_path] = NodeInfo(line, column, key_line, key_column,
+                                             event.value, _style(event), tag)
+            return value
+        if kind == "seq":
+            self.nodes[json_path] = NodeInfo(line, column, key_line, key_column, None, None, "seq")
+            return [self._value(item, json_path + (i,), None) for i, item in enumerate(tree[2])]
+        self.nodes[json_path] = NodeInfo(line, column, key_line, key_column, None, None, "map")
+        result: dict[str, Any] = {}
+        first_seen: dict[str, Any] = {}
+        for key_tree, value_tree in tree[2]:
+            key_event = key_tree[1]
+            kmark = key_event.start_mark
+            if key_tree[0] != "scalar":
+                raise _Abort(error(self.path, kmark.line + 1, kmark.column + 1,
+                                   "a mapping key must be a plain word, not a list or mapping",
+                                   RULE_KEY_TYPE))
+            key_tag, key_value = self._scalar(key_event)
+            key = key_event.value
+            if key_tag != "str":
+                self.diagnostics.append(error(
+                    self.path, kmark.line + 1, kmark.column + 1,
+                    f"key `{key}` is read by Helm as the {key_tag} "
+                    f"{helm_display(key_tag, key_value)}; quote it: \"{key}\"", RULE_KEY_TYPE))
+            if key == "<<" and _style(key_event) is None:
+                raise _Abort(error(self.path, kmark.line + 1, kmark.column + 1,
+                                   "merge keys (<<) are not supported in config files; "
+                                   "write the keys out", RULE_SYNTAX))
+            if key in first_seen:
+                first = first_seen[key]
+                self.diagnostics.append(error(
+                    self.path, kmark.line + 1, kmark.column + 1,
+                    f"duplicate key `{key}` (first at line {first.line + 1}); Helm would "
+                    "silently keep only this last one: delete one of them", RULE_DUPLICATE_KEY))
+            first_seen[key] = kmark
+            result[key] = self._value(value_tree, json_path + (key,), kmark)
+        return result
+
+    def _scalar(self, event: yaml.ScalarEvent) -> tuple[str, Any]:
+        tag = event.tag
+        if tag in (None, "!"):
+            if _style(event) is None and event.implicit[0]:
+                return resolve_plain(event.value)
+            return "str", event.value
+        if tag not in _EXPLICIT_TAGS:
+            mark = event.start_mark
+            raise _Abort(error(self.path, mark.line + 1, mark.column + 1,
+                               f"YAML tag {tag} is not supported in config files; remove it",
+                               RULE_TAG))
+        wanted = _EXPLICIT_TAGS[tag]
+        if wanted == "str":
+            return "str", event.value
+        resolved, value = resolve_plain(event.value)
+        if resolved != wanted and not (wanted == "float" and resolved == "int"):
+            mark = event.start_mark
+            raise _Abort(error(self.path, mark.line + 1, mark.column + 1,
+                               f"`{event.value}` is not a valid !!{wanted}", RULE_TAG))
+        return resolved, value
