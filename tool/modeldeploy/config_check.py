@@ -14,7 +14,7 @@ from .discovery import ConfigFile, resolve_chart
 from .environments import Environment
 from .rules import OWNED_PATHS, RULES, RuleContext
 from .schema_diagnostics import schema_diagnostics
-from .yaml_loader import LoadedYaml, load_yaml_file
+from .yaml_loader import LoadedYaml, load_yaml_file, load_yaml_text
 
 
 @dataclass
@@ -51,8 +51,20 @@ def config_validator() -> jsonschema.protocols.Validator:
 
 
 def check_config(config: ConfigFile, environment: Environment, charts_root: Path | None) -> ConfigCheck:
-    result = ConfigCheck(config, environment, charts_root)
     loaded, problems = load_yaml_file(str(config.path), config.display)
+    return _check_loaded(config, environment, charts_root, loaded, problems)
+
+
+def check_config_text(config: ConfigFile, environment: Environment, charts_root: Path | None,
+                      text: str) -> ConfigCheck:
+    """Check `text` as the content of `config`: a planned edit, checked before it is written."""
+    loaded, problems = load_yaml_text(config.display, text)
+    return _check_loaded(config, environment, charts_root, loaded, problems)
+
+
+def _check_loaded(config: ConfigFile, environment: Environment, charts_root: Path | None,
+                  loaded: LoadedYaml | None, problems: list[Diagnostic]) -> ConfigCheck:
+    result = ConfigCheck(config, environment, charts_root)
     result.diagnostics.extend(problems)
     if loaded is None:
         return result

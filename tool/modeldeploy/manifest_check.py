@@ -19,7 +19,8 @@ from typing import Any
 import yaml
 
 from .diagnostics import Diagnostic, error
-from .schema_registry import SchemaRegistry
+from .helm_install import cache_dir
+from .schema_registry import SchemaRegistry, kubeconform_locations
 
 RULE_INVALID = "manifest-invalid"
 RULE_NO_SCHEMA = "manifest-no-schema"
@@ -81,11 +82,14 @@ def kubeconform_available() -> str | None:
     return shutil.which("kubeconform")
 
 
-def run_kubeconform(binary: str, manifests: str, registry: SchemaRegistry,
+def run_kubeconform(binary: str, manifests: str, objects: list[Any], registry: SchemaRegistry,
                     report_path: str) -> list[Diagnostic]:
     """Run kubeconform offline on the same schema files; its findings as diagnostics."""
+    kinds = [(o["apiVersion"], o["kind"]) for o in objects
+             if isinstance(o, dict) and isinstance(o.get("apiVersion"), str) and isinstance(o.get("kind"), str)]
+    locations = kubeconform_locations(registry, kinds, cache_dir())
     args = [binary, "-strict", "-output", "json", "-kubernetes-version", registry.kubernetes_version]
-    for location in registry.locations:
+    for location in locations:
         args += ["-schema-location", location]
     args.append("-")
     try:

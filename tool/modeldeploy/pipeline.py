@@ -107,10 +107,11 @@ def render(paths: list[str], options: Options, cwd: Path,
         if outcome.manifests is None:
             continue
         file = check.config.display
-        _, problems = manifest_check.check_objects(manifest_check.parse_manifests(outcome.manifests),
-                                                   registry, file)
+        objects = manifest_check.parse_manifests(outcome.manifests)
+        _, problems = manifest_check.check_objects(objects, registry, file)
         if kubeconform:
-            problems += manifest_check.run_kubeconform(kubeconform, outcome.manifests, registry, file)
+            problems += manifest_check.run_kubeconform(kubeconform, outcome.manifests, objects,
+                                                       registry, file)
         result.diagnostics.extend(problems)
         if not any(p.severity is Severity.ERROR for p in problems):
             result.rendered.append(RenderedDeployment(file, check.config.env, check.name,

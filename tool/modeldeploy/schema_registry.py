@@ -97,24 +97,67 @@ class SchemaRegistry:
         return _compiled(str(ref.path))
 
 
-def _retrieve(uri: str) -> referencing.Resource[Any]:
-    # kubernetes-validate's "local" schemas refer to a sibling _definitions.json.
-    if not uri.startswith("file://"):
-        raise referencing.exceptions.NoSuchResource(ref=uri)
-    with open(uri[len("file://"):], encoding="utf-8") as handle:
-        contents = json.load(handle)
-    return referencing.Resource.from_contents(contents, default_specification=referencing.jsonschema.DRAFT7)
+# kubernetes-validate's "local" schemas carry `$id: https://kubernetes.io/api/<kind>/<v>`
+# and refer to `/api/_definitions.json`; that file sits beside them, so serve it from disk.
+K8S_ID_PREFIX = "https://kubernetes.io/api/"
+
+
+def _load_json(path: Path) -> Any:
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
 
 
 @lru_cache(maxsize=None)
-def _registry() -> referencing.Registry[Any]:
-    return referencing.Registry(retrieve=_retrieve)  # type: ignore[call-arg]
+def _registry(schema_dir: str) -> referencing.Registry[Any]:
+    def retrieve(uri: str) -> referencing.Resource[Any]:
+        if uri.startswith(K8S_ID_PREFIX):
+            local = Path(schema_dir) / uri[len(K8S_ID_PREFIX):]
+        elif uri.startswith("file://"):
+            local = Path(uri[len("file://"):])
+        else:  # never fetch from the network
+            raise referencing.exceptions.NoSuchResource(ref=uri)
+        return referencing.Resource.from_contents(
+            _load_json(local), default_specification=referencing.jsonschema.DRAFT7)
+
+    return referencing.Registry(retrieve=retrieve)  # type: ignore[call-arg]
 
 
 @lru_cache(maxsize=256)
 def _compiled(path: str) -> jsonschema.protocols.Validator:
-    with open(path, encoding="utf-8") as handle:
-        schema = json.load(handle)
+    schema = _load_json(Path(path))
     schema.setdefault("$id", Path(path).resolve().as_uri())
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
-    return cls(schema, registry=_registry())
+    return cls(schema, registry=_registry(str(Path(path).parent)))
+
+
+def standalone_copy(ref: SchemaRef, target_dir: Path) -> Path:
+    """A self-contained copy of a kubernetes-validate schema, for kubeconform.
+
+    kubeconform would try to download `/api/_definitions.json`; the copy embeds
+    the definitions and points its references inside itself, same content.
+    """
+    target = target_dir / ref.path.parent.name / ref.path.name
+    if target.is_file():
+        return target
+    schema = _load_json(ref.path)
+    text = json.dumps(schema)
+    if "/api/_definitions.json#" in text:
+        schema = json.loads(text.replace("/api/_definitions.json#", "#"))
+        schema["$defs"] = _load_json(ref.path.parent / "_definitions.json")["$defs"]
+    schema.pop("$id", None)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(json.dumps(schema), encoding="utf-8")
+    tmp.replace(target)
+    return target
+
+
+def kubeconform_locations(registry: SchemaRegistry, kinds: list[tuple[str, str]], cache: Path) -> list[str]:
+    """The registry's locations for kubeconform, core kinds swapped for standalone copies."""
+    core_root = kubernetes_schemas_root()
+    standalone_root = cache / "kubeconform-schemas"
+    for api_version, kind in kinds:
+        ref = registry.find(api_version, kind)
+        if ref is not None and ref.path.is_relative_to(core_root):
+            standalone_copy(ref, standalone_root)
+    return [location.replace(str(core_root), str(standalone_root)) for location in registry.locations]

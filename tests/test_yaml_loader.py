@@ -1,0 +1,57 @@
+"""Values are read the way Helm (go-yaml v2) reads them, with positions."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from modeldeploy.yaml_loader import helm_display, load_yaml_text, resolve_plain
+
+
+@pytest.mark.parametrize(("text", "tag", "value"), [
+    ("1234e56", "float", 1.234e59),
+    ("0123", "int", 83),
+    ("1_000", "int", 1000),
+    ("0x1F", "int", 31),
+    ("09", "float", 9.0),  # not octal, but a valid float for go-yaml
+    ("off", "bool", False),
+    ("Yes", "bool", True),
+    ("y", "bool", True),
+    ("~", "null", None),
+    (".5", "float", 0.5),
+    ("2024-01-01", "str", "2024-01-01"),  # timestamps stay text in interface{}
+    ("4562a17c17", "str", "4562a17c17"),
+    ("1e3", "float", 1000.0),
+    ("abc123", "str", "abc123"),
+])
+def test_resolve_plain_like_go_yaml_v2(text: str, tag: str, value: object) -> None:
+    assert resolve_plain(text) == (tag, value)
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("1234e56", "1.234e+59"), ("0123", "83"), ("12345678901234567890123", "1.2345678901234568e+22"),
+    ("off", "false"), ("1e3", "1000"),
+])
+def test_helm_display_matches_measured_helm_output(text: str, shown: str) -> None:
+    assert helm_display(*resolve_plain(text)) == shown
+
+
+def test_nan_and_inf() -> None:
+    assert math.isnan(resolve_plain(".nan")[1])
+    assert resolve_plain("-.Inf") == ("float", -math.inf)
+
+
+def test_positions_and_raw_text() -> None:
+    loaded, problems = load_yaml_text("c.yaml", "name: a\ncanary:\n  trafficPercent: 20\n")
+    assert problems == [] and loaded is not None
+    assert loaded.value == {"name": "a", "canary": {"trafficPercent": 20}}
+    assert loaded.position(("canary", "trafficPercent")) == (3, 19)
+    assert loaded.position(("canary", "trafficPercent"), key=True) == (3, 3)
+    assert loaded.nodes[("canary", "trafficPercent")].raw == "20"
+
+
+def test_quoted_and_tagged_scalars_stay_text() -> None:
+    loaded, _ = load_yaml_text("c.yaml", "a: \"0123\"\nb: !!str 1234e56\nc: '1e3'\n")
+    assert loaded is not None
+    assert loaded.value == {"a": "0123", "b": "1234e56", "c": "1e3"}
