@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from conftest import REPO_ROOT
 
+from conftest import REPO_ROOT
 from modeldeploy.environments import load_environment
 
 ENVS = sorted(p.parent.name for p in (REPO_ROOT / "model-deployments").glob("*/applicationset.yaml"))

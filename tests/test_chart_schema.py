@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import REPO_ROOT, RunCli
 
 CHART = REPO_ROOT / "charts" / "model-deployment" / "music-transformer"

@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 
 import yaml
+
 from conftest import REPO_ROOT, RunCli
 
 TEST_JUKEBOX = "model-deployments/test/jukebox/config.yaml"

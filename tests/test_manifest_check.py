@@ -6,6 +6,7 @@ import json
 import stat
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from modeldeploy import manifest_check
@@ -92,7 +93,6 @@ def test_kubeconform_findings_are_reported(tmp_path: Path, registry: SchemaRegis
     copy = json.loads(standalone.read_text())
     assert "/api/_definitions.json" not in standalone.read_text() and "$defs" in copy
     validator = registry.validator(registry.find("v1", "ConfigMap"))  # same verdicts as the original
-    import jsonschema
     standalone_validator = jsonschema.Draft202012Validator(copy)
     for data in ({"a": "b"}, {"a": 1}):
         obj = {**configmap, "data": data}

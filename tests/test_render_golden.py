@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO_ROOT, RunCli
 from golden import assert_golden
+
+from conftest import REPO_ROOT, RunCli
 
 CANARY_CASES = REPO_ROOT / "tests" / "data" / "canary-cases" / "model-deployments" / "test"
 CASES = {

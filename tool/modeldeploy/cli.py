@@ -54,10 +54,54 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("-o", "--output-dir", type=Path, metavar="DIR",
                         help="write DIR/<env>/<name>.yaml per deployment instead of stdout")
     render.add_argument("--kubernetes-version", default=DEFAULT_KUBERNETES_VERSION, metavar="X.Y.Z",
-                        help=f"Kubernetes version for core schemas and helm (default {DEFAULT_KUBERNETES_VERSION})")
+                        help="Kubernetes version for core schemas and helm "
+                             f"(default {DEFAULT_KUBERNETES_VERSION})")
     render.add_argument("--schema-location", action="append", default=[], metavar="TEMPLATE",
                         help="extra kubeconform-style schema path template, tried before the built-in "
                              "ones, e.g. 'crds/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json'")
+
+    canary = sub.add_parser("canary", help="move canary traffic of one deployment (edits its config.yaml)")
+    canary_sub = canary.add_subparsers(dest="canary_command", required=True, parser_class=_Parser)
+    canary_set = canary_sub.add_parser("set", help="send PERCENT of traffic to the latest revision")
+    canary_set.add_argument("deployment", metavar="ENV/NAME")
+    canary_set.add_argument("percent", type=int, metavar="PERCENT", help="0..100")
+    for action, text in (("promote", "remove the canary: all traffic to the latest revision"),
+                         ("rollback", "canary 0%%: all traffic back to the previous revision")):
+        canary_sub.add_parser(action, help=text).add_argument("deployment", metavar="ENV/NAME")
+    release = sub.add_parser("release", help="copy a model version (and image) from one environment "
+                             "to another (edits the target's config.yaml)")
+    release.add_argument("name", metavar="NAME")
+    release.add_argument("--from", dest="from_env", required=True, metavar="ENV")
+    release.add_argument("--to", dest="to_env", required=True, metavar="ENV")
+    release.add_argument("--canary", type=int, metavar="PERCENT",
+                         help="also send PERCENT of traffic to the new version (default: keep the "
+                              "target's canary setting)")
+    for rollout_parser in (*canary_sub.choices.values(), release):
+        rollout_parser.add_argument("--dry-run", action="store_true",
+                                    help="print the diff instead of writing the file")
+        rollout_parser.add_argument("--repo", type=Path, metavar="DIR",
+                                    help="the GitOps repo (default: the git repo of the working directory)")
+    status = sub.add_parser("status", help="table of the deployments declared in the repo")
+    status.add_argument("selector", nargs="?", metavar="ENV[/NAME]")
+    status.add_argument("--format", choices=("text", "json"), default="text")
+    status.add_argument("--repo", type=Path, metavar="DIR",
+                        help="the GitOps repo (default: the git repo of the working directory)")
+
+    diff = sub.add_parser("diff", help="render what a change between two git refs does to each "
+                          "deployment: rollout summary and manifest diff")
+    diff.add_argument("paths", nargs="*", metavar="PATH", help="only configs at or under these paths")
+    diff.add_argument("--base", required=True, metavar="REF", help="git ref to compare with, e.g. origin/main")
+    diff.add_argument("--head", metavar="REF", help="git ref to compare (default: the working tree)")
+    diff.add_argument("--format", choices=("text", "markdown", "json"), default="text",
+                      help="text (terminal), markdown (a PR comment) or json")
+    diff.add_argument("--exit-code", action="store_true",
+                      help="exit 1 when the rendered manifests differ (like git diff --exit-code)")
+    diff.add_argument("--charts-root", type=Path, metavar="DIR",
+                      help="charts outside the repo (e.g. a charts repo checkout), used for both refs")
+    diff.add_argument("--kubernetes-version", default=DEFAULT_KUBERNETES_VERSION, metavar="X.Y.Z",
+                      help=f"as for render (default {DEFAULT_KUBERNETES_VERSION})")
+    diff.add_argument("--schema-location", action="append", default=[], metavar="TEMPLATE",
+                      help="as for render")
 
     # (new subcommands: add their parser above this line)
     install = sub.add_parser("install-helm", help="install the pinned, checksum-verified helm")
@@ -73,6 +117,8 @@ def run(argv: Sequence[str]) -> int:
 
 
 def _options(args: argparse.Namespace) -> pipeline.Options:
+    if not args.charts_root and os.environ.get("MODELDEPLOY_CHARTS_ROOT"):  # e.g. for pre-commit, CI
+        args.charts_root = Path(os.environ["MODELDEPLOY_CHARTS_ROOT"])
     if args.charts_root and not args.charts_root.is_dir():
         raise ToolError(f"--charts-root {args.charts_root}: no such directory")
     return pipeline.Options(
@@ -112,11 +158,78 @@ def _run_render(args: argparse.Namespace, cwd: Path) -> int:
     return code
 
 
+def _run_rollout(args: argparse.Namespace, cwd: Path) -> int:
+    """canary set/promote/rollback, release: plan the edit, say what it does, write it."""
+    from . import rollout, status  # imported here: the import block at the top is shared
+
+    root = status.deployments_root(args.repo, cwd)
+    try:
+        if args.command == "release":
+            plan = rollout.plan_release(root, args.name, args.from_env, args.to_env, args.canary, cwd)
+        elif args.canary_command == "set":
+            plan = rollout.plan_canary_set(root, args.deployment, args.percent, cwd)
+        elif args.canary_command == "promote":
+            plan = rollout.plan_canary_promote(root, args.deployment, cwd)
+        else:
+            plan = rollout.plan_canary_rollback(root, args.deployment, cwd)
+        sys.stderr.write(reporter_for("auto", os.environ).format(plan.diagnostics, 1))
+        if plan.refusal:
+            sys.stderr.write(f"modeldeploy: refused: {plan.refusal}\n")
+            return EXIT_PROBLEMS
+        if plan.unchanged:
+            print(plan.unchanged)
+            return EXIT_OK
+        print(f"{plan.deployment.ref} ({plan.display}):")
+        for sentence in plan.sentences:
+            print(f"  {sentence.text}")
+        for note in plan.notes:
+            print(f"  note: {note}")
+        if args.dry_run:
+            sys.stdout.write(plan.diff())
+            print("dry run: nothing written")
+            return EXIT_OK
+        rollout.apply(plan)
+    except (rollout.RolloutError, status.UnknownDeployment) as exc:
+        sys.stderr.write(f"modeldeploy: error: {exc}\n")
+        return EXIT_PROBLEMS
+    print(f"updated {plan.display}; review it with `git diff`, then commit and push to roll out")
+    return EXIT_OK
+
+
+def _run_status(args: argparse.Namespace, cwd: Path) -> int:
+    from . import status
+
+    root = status.deployments_root(args.repo, cwd)
+    try:
+        deployments = status.select_deployments(root, args.selector, cwd)
+    except status.UnknownDeployment as exc:
+        sys.stderr.write(f"modeldeploy: error: {exc}\n")
+        return EXIT_PROBLEMS
+    rows = status.collect_status(deployments, cwd)
+    sys.stdout.write(status.format_json(rows) if args.format == "json" else status.format_text(rows))
+    return EXIT_PROBLEMS if any(not row.valid for row in rows) else EXIT_OK
+
+
+def _run_diff(args: argparse.Namespace, cwd: Path) -> int:
+    from . import diff_report, diffing  # imported here: the import block at the top is shared
+
+    result = diffing.diff(args.base, args.head, args.paths, _options(args), cwd)
+    for problem in result.problems:  # also inside markdown/json: CI logs show them either way
+        sys.stderr.write(diff_report.format_problem(problem) + "\n")
+    color = args.format == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    sys.stdout.write(diff_report.format_report(args.format, result, color=color))
+    return result.exit_code(args.exit_code)
+
+
 # (new subcommands: add their handler functions above this line)
 HANDLERS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "validate": _run_validate,
     "render": _run_render,
     "install-helm": _run_install_helm,
+    "canary": _run_rollout,
+    "release": _run_rollout,
+    "status": _run_status,
+    "diff": _run_diff,
     # (new subcommands: register handlers above this line)
 }
 

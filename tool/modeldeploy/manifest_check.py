@@ -85,8 +85,8 @@ def kubeconform_available() -> str | None:
 def run_kubeconform(binary: str, manifests: str, objects: list[Any], registry: SchemaRegistry,
                     report_path: str) -> list[Diagnostic]:
     """Run kubeconform offline on the same schema files; its findings as diagnostics."""
-    kinds = [(o["apiVersion"], o["kind"]) for o in objects
-             if isinstance(o, dict) and isinstance(o.get("apiVersion"), str) and isinstance(o.get("kind"), str)]
+    kinds = [(o["apiVersion"], o["kind"]) for o in objects if isinstance(o, dict)
+             and isinstance(o.get("apiVersion"), str) and isinstance(o.get("kind"), str)]
     locations = kubeconform_locations(registry, kinds, cache_dir())
     args = [binary, "-strict", "-output", "json", "-kubernetes-version", registry.kubernetes_version]
     for location in locations:

@@ -6,17 +6,25 @@ never stop the others: each is reported against its own file.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import batch_render, manifest_check
 from . import helm as helm_runner
-from . import manifest_check
 from .config_check import ConfigCheck, check_config
-from .diagnostics import Diagnostic, Severity
-from .discovery import default_charts_root, default_paths, find_configs
+from .diagnostics import Diagnostic, Severity, error
+from .discovery import (
+    CONFIG_FILENAME,
+    ENVIRONMENT_FILENAME,
+    default_charts_root,
+    default_paths,
+    display_path,
+    find_configs,
+)
 from .environments import Environment, load_environment
 from .fileio import write_atomic
-from .render import render_config
 from .rules import duplicate_deployment
 from .schema_registry import (
     DEFAULT_KUBERNETES_VERSION,
@@ -26,12 +34,17 @@ from .schema_registry import (
 )
 
 
+Progress = Callable[[int, int], None]  # (done, total), called as deployments finish
+
+
 @dataclass(frozen=True)
 class Options:
     charts_root: Path | None = None
     kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
     schema_locations: tuple[str, ...] = ()  # extra kubeconform-style templates, tried first
     output_dir: Path | None = None
+    jobs: int | None = None  # helm processes at once (default: the CPU count)
+    shard: tuple[int, int] | None = None  # (I, N): only the I-th of N shards (1-based)
 
 
 @dataclass(frozen=True)
@@ -62,11 +75,42 @@ class RunResult:
         return 1 if self.errors or (strict and self.warnings) else 0
 
 
-def check_configs(paths: list[str], options: Options, cwd: Path) -> tuple[list[ConfigCheck], list[Diagnostic]]:
-    configs = find_configs(paths or default_paths(cwd), cwd)
+RULE_FILE_NAME = "file-name"
+
+
+def expand_paths(paths: list[str], cwd: Path) -> tuple[list[str], list[Path], list[Diagnostic]]:
+    """Paths as a pre-commit hook passes them: an environment.yaml stands for its environment's
+    folder (its configs are checked again); a `.yml` name is refused, since modeldeploy and the
+    ApplicationSet read only config.yaml and environment.yaml. Returns (paths, env dirs, errors)."""
+    expanded: list[str] = []
+    env_dirs: list[Path] = []
+    problems: list[Diagnostic] = []
+    for raw in paths:
+        name = Path(raw).name
+        if name in (CONFIG_FILENAME[:-4] + "yml", ENVIRONMENT_FILENAME[:-4] + "yml"):
+            wanted = name[:-3] + "yaml"
+            problems.append(error(display_path(cwd / raw, cwd), 1, 1, f"modeldeploy and Argo CD read "
+                                  f"only `{wanted}`, so this file is ignored: rename it to {wanted}",
+                                  RULE_FILE_NAME))
+        elif name == ENVIRONMENT_FILENAME and (cwd / raw).is_file():
+            env_dirs.append(Path(os.path.abspath(cwd / raw)).parent)
+            expanded.append(str(Path(raw).parent))
+        else:
+            expanded.append(raw)
+    if paths and not expanded:  # only refused names: nothing else to check
+        return [], env_dirs, problems
+    return expanded, env_dirs, problems
+
+
+def check_configs(paths: list[str], options: Options, cwd: Path,
+                  ) -> tuple[list[ConfigCheck], list[Diagnostic]]:
+    paths, env_dirs, extra = expand_paths(paths, cwd)
+    configs = find_configs(paths or default_paths(cwd), cwd) if paths or not extra else []
     environments: dict[Path, tuple[Environment, list[Diagnostic]]] = {}
     checks: list[ConfigCheck] = []
-    extra: list[Diagnostic] = []
+    for env_dir in env_dirs:  # an environment.yaml is checked even with no config next to it
+        environments[env_dir] = load_environment(env_dir, cwd)
+        extra.extend(environments[env_dir][1])
     for config in configs:
         if config.env_dir not in environments:
             environments[config.env_dir] = load_environment(config.env_dir, cwd)
@@ -89,7 +133,7 @@ def validate(paths: list[str], options: Options, cwd: Path) -> RunResult:
 
 
 def render(paths: list[str], options: Options, cwd: Path,
-           helm: helm_runner.Helm | None = None) -> RunResult:
+           helm: helm_runner.Helm | None = None, progress: Progress | None = None) -> RunResult:
     kubernetes_version = check_kubernetes_version(options.kubernetes_version)
     helm = helm or helm_runner.find_helm()
     registry = SchemaRegistry([*options.schema_locations, *default_locations()], kubernetes_version)
@@ -98,11 +142,21 @@ def render(paths: list[str], options: Options, cwd: Path,
     result = RunResult(files_checked=len(checks), helm_version=helm.version)
     result.diagnostics.extend(extra)
     blocked = {d.path for d in extra if d.severity is Severity.ERROR}
+    renderable: list[ConfigCheck] = []
     for check in checks:
         result.diagnostics.extend(check.diagnostics)
-        if not check.ok or check.config.display in blocked:
+        env_file = display_path(check.config.env_dir / ENVIRONMENT_FILENAME, cwd)
+        if not check.ok or check.config.display in blocked or env_file in blocked:  # wrong namespace
             continue
-        outcome = render_config(helm, check, kubernetes_version)
+        renderable.append(check)
+    # Many deployments per helm process, several processes at once; each outcome is
+    # byte-identical to rendering that config alone (batch_render.py says how).
+    rendered: dict[int, RenderedDeployment] = {}
+    outcomes = batch_render.render_many(helm, renderable, kubernetes_version, jobs=options.jobs)
+    for done, (index, outcome) in enumerate(outcomes, start=1):
+        if progress is not None:
+            progress(done, len(renderable))
+        check = renderable[index]
         result.diagnostics.extend(outcome.diagnostics)
         if outcome.manifests is None:
             continue
@@ -114,8 +168,9 @@ def render(paths: list[str], options: Options, cwd: Path,
                                                        registry, file)
         result.diagnostics.extend(problems)
         if not any(p.severity is Severity.ERROR for p in problems):
-            result.rendered.append(RenderedDeployment(file, check.config.env, check.name,
-                                                      check.environment.namespace, outcome.manifests))
+            rendered[index] = RenderedDeployment(file, check.config.env, check.name,
+                                                 check.environment.namespace, outcome.manifests)
+    result.rendered = [rendered[index] for index in sorted(rendered)]  # config order
     result.diagnostics.sort()
     if options.output_dir is not None:
         for deployment in result.rendered:

@@ -158,3 +158,45 @@ RULES: tuple[Rule, ...] = (
 def describe_change(before: RolloutState | None, after: RolloutState | None) -> list[Sentence]:
     """The sentences for a change from `before` to `after` (None: does not exist)."""
     return [s for rule in RULES if (s := rule(before, after)) is not None]
+
+
+# Sentences about what a rendered diff shows beyond the config values. `modeldeploy
+# diff` adds them; they need facts RolloutState does not hold (paths, namespaces,
+# whether the manifests changed), so they are not in RULES.
+
+def moved(before_dir: str, after_dir: str) -> Sentence:
+    """Same env and same `name` in another folder: the same InferenceService."""
+    return Sentence("moved", f"config moved from {before_dir}/ to {after_dir}/: same "
+                    "InferenceService, manifests compared across the move")
+
+
+def namespace_change(before_namespace: str, after_namespace: str) -> Sentence | None:
+    if before_namespace == after_namespace:
+        return None
+    return Sentence("namespace-change", f"namespace {before_namespace} -> {after_namespace}: a new "
+                    f"InferenceService starts in {after_namespace} with no revision history, and "
+                    f"the one in {before_namespace} is deleted")
+
+
+def manifests_only_change(state: RolloutState, cause: str, new_revision: bool) -> Sentence:
+    """The manifests change while the traffic-relevant values do not.
+
+    `cause` is what changed: "chart", "config" (e.g. resources) or "environment".
+    `new_revision`: the predictor spec changed, so Serverless mode rolls out a new
+    revision, which gets the traffic the unchanged canary setting gives it.
+    """
+    text = f"{cause} change: manifests changed, traffic split unchanged"
+    if new_revision and state.deployment_mode == SERVERLESS:
+        percent = state.canary_percent
+        if percent is None:
+            share = "it receives 100% of traffic once ready (no canary)"
+        else:
+            share = f"it receives {percent}% of traffic, {100 - percent}% stays on the previous revision"
+        text += f"; the predictor rolls out a new revision: {share}"
+    return Sentence(f"{cause}-change", text)
+
+
+def invalid_config(side: str, config: str) -> Sentence:
+    """One side's config does not render: no traffic statement can be made for it."""
+    return Sentence("invalid-config", f"{side} config {config} is invalid and was not rendered "
+                    "(see the problems)")

@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 
 from .diagnostics import Diagnostic, error
-from .yaml_loader import JsonPath, LoadedYaml, helm_display
+from .yaml_loader import JsonPath, LoadedYaml, excerpt, helm_display, resolve_plain
 
 RULE_UNKNOWN_KEY = "schema-unknown-key"
 RULE_MISSING_KEY = "schema-missing-key"
@@ -38,6 +38,39 @@ def dotted(path: JsonPath) -> str:
     return ".".join(str(p) for p in path) or "(top level)"
 
 
+def inline_yaml(value: Any) -> str:
+    """A schema example written as YAML flow text: {trafficPercent: 20}, true, team-a."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {inline_yaml(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(inline_yaml(v) for v in value) + "]"
+    return str(value)
+
+
+def _example(schema: dict[str, Any], key: Any) -> str:
+    examples = schema.get("examples") or []
+    return f"; e.g. `{key}: {inline_yaml(examples[0])}`" if examples else ""
+
+
+def _nested_keys(schema: dict[str, Any], root: dict[str, Any], path: JsonPath = (),
+                 found: dict[str, JsonPath] | None = None) -> dict[str, JsonPath]:
+    """key -> the mapping it belongs in, for keys of nested mappings (`trafficPercent` -> canary)."""
+    found = {} if found is None else found
+    if len(path) > 4:
+        return found
+    ref = schema.get("$ref", "")
+    if ref.startswith("#/definitions/"):
+        schema = (root.get("definitions") or {}).get(ref.rsplit("/", 1)[1], {})
+    for key, sub in (schema.get("properties") or {}).items():
+        if path:
+            found.setdefault(key, path)
+        if isinstance(sub, dict):
+            _nested_keys(sub, root, path + (key,), found)
+    return found
+
+
 def suggest(word: str, candidates: Iterable[str]) -> str | None:
     matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return matches[0] if matches else None
@@ -53,15 +86,18 @@ def schema_diagnostics(loaded: LoadedYaml, validator: jsonschema.protocols.Valid
     owned = list(owned)
     problems: list[Diagnostic] = []
     seen: set[Diagnostic] = set()
+    root = validator.schema if isinstance(validator.schema, dict) else {}
+    nested = _nested_keys(root, root)
     for err in validator.iter_errors(loaded.value):
-        for subject, diagnostic in _convert(loaded, err, tuple(err.absolute_path)):
+        for subject, diagnostic in _convert(loaded, err, tuple(err.absolute_path), nested):
             if not _owned(subject, owned) and diagnostic not in seen:
                 seen.add(diagnostic)
                 problems.append(diagnostic)
     return problems
 
 
-def _convert(loaded: LoadedYaml, err: Any, path: JsonPath) -> list[tuple[JsonPath, Diagnostic]]:
+def _convert(loaded: LoadedYaml, err: Any, path: JsonPath,
+             nested: dict[str, JsonPath] | None = None) -> list[tuple[JsonPath, Diagnostic]]:
     """(the path the problem is about, its diagnostic) for one jsonschema error."""
     file = loaded.path
     keyword = err.validator
@@ -73,9 +109,16 @@ def _convert(loaded: LoadedYaml, err: Any, path: JsonPath) -> list[tuple[JsonPat
                 continue
             line, column = loaded.position(path + (key,), key=True)
             hint = suggest(key, allowed)
-            fix = f"did you mean `{hint}`?" if hint else f"allowed here: {', '.join(allowed)}"
+            home = (nested or {}).get(key)
+            if hint:
+                fix = f"did you mean `{hint}`?"
+            elif home is not None and home != path:
+                fix = f"`{key}` belongs under `{dotted(home)}:`; indent it there"
+            else:
+                fix = f"allowed here: {', '.join(allowed)}"
+            where = f" in {dotted(path)}" if path else " at the top level"
             out.append((path + (key,), error(file, line, column,
-                                             f"unknown key `{key}` in {dotted(path)}; {fix}",
+                                             f"unknown key `{excerpt(key)}`{where}; {fix}",
                                              RULE_UNKNOWN_KEY)))
         return out
     if keyword == "required" and isinstance(err.instance, dict):
@@ -85,8 +128,8 @@ def _convert(loaded: LoadedYaml, err: Any, path: JsonPath) -> list[tuple[JsonPat
             if key in err.instance:
                 continue
             described = (err.schema.get("properties") or {}).get(key, {})
-            example = (described.get("examples") or [None])[0]
-            fix = f"; add e.g. `{key}: {example}`" if example is not None else ""
+            examples = described.get("examples") or []
+            fix = f"; add e.g. `{key}: {inline_yaml(examples[0])}`" if examples else ""
             where = "" if not path else f" in {dotted(path)}"
             out.append((path + (key,), error(file, line, column,
                                              f"missing required key `{key}`{where}{fix}",
@@ -100,30 +143,58 @@ def _convert(loaded: LoadedYaml, err: Any, path: JsonPath) -> list[tuple[JsonPat
         if "string" in expected and node is not None and node.raw is not None and node.style is None:
             shown = helm_display(node.tag, err.instance)
             if node.tag == "null":
-                return [(path, error(file, line, column, f"`{field}` has no value; write it out, e.g. "
-                              f"`{path[-1]}: \"...\"`", RULE_IMPLICIT_TYPE))]
+                example = _example(err.schema, path[-1]) or f"; e.g. `{path[-1]}: \"...\"`"
+                return [(path, error(file, line, column, f"`{field}` has no value (Helm reads it as "
+                              f"null){example}", RULE_IMPLICIT_TYPE))]
+            raw = excerpt(node.raw)
             return [(path, error(file, line, column,
-                          f"`{path[-1]}: {node.raw}` is read by Helm as the "
-                          f"{_TAG_WORDS.get(node.tag, node.tag)} {shown}, not the text "
-                          f"\"{node.raw}\"; quote it: {path[-1]}: \"{node.raw}\"", RULE_IMPLICIT_TYPE))]
-        got = _TAG_WORDS.get(node.tag, type(err.instance).__name__) if node else type(err.instance).__name__
-        written = f" `{node.raw}`" if node is not None and node.raw is not None else ""
-        wanted = " or ".join(_TYPE_WORDS.get(t, t) for t in expected)
-        return [(path, error(file, line, column, f"`{field}` must be {wanted}, not the {got}{written}",
-                      RULE_TYPE))]
-    if keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-                   "minLength", "maxLength", "minItems", "maxItems"):
-        return [(path, error(file, line, column, f"`{field}`: {err.message}", RULE_RANGE))]
+                          f"`{path[-1]}: {raw}` is read by Helm as the "
+                          f"{_TAG_WORDS.get(node.tag, node.tag)} {excerpt(shown)}, not the text "
+                          f"\"{raw}\"; quote it: {path[-1]}: \"{raw}\"", RULE_IMPLICIT_TYPE))]
+        got = _TAG_WORDS.get(node.tag) if node else None
+        got = got or type(err.instance).__name__
+        written = f" `{excerpt(node.raw)}`" if node is not None and node.raw else ""
+        wanted = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in expected)
+        key = path[-1] if path else "value"
+        if node is not None and node.tag == "null":
+            return [(path, error(file, line, column, f"`{field}` has no value; it must be {wanted}"
+                                 f"{_example(err.schema, key)}, or remove the line", RULE_TYPE))]
+        fix = _example(err.schema, key)
+        if node is not None and node.style in ("'", '"') and node.raw is not None:
+            # `autoscaling: "true"`: the quotes are the mistake, the text is right
+            unquoted = node.raw.strip()
+            tag = resolve_plain(unquoted)[0] if unquoted else "str"
+            if tag in {"boolean": ("bool",), "integer": ("int",), "number": ("int", "float")}.get(
+                    expected[0], ()):
+                fix = f"; write it without quotes: `{key}: {excerpt(unquoted)}`"
+        return [(path, error(file, line, column, f"`{field}` must be {wanted}, not the {got}{written}"
+                             f"{fix}", RULE_TYPE))]
+    if keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        bound = {"minimum": "the minimum is", "maximum": "the maximum is",
+                 "exclusiveMinimum": "it must be more than",
+                 "exclusiveMaximum": "it must be less than"}[keyword]
+        return [(path, error(file, line, column, f"`{field}` is {excerpt(err.instance)}; "
+                             f"{bound} {err.validator_value}", RULE_RANGE))]
+    if keyword in ("minLength", "maxLength") and isinstance(err.instance, str):
+        key = path[-1] if path else field
+        if not err.instance:
+            return [(path, error(file, line, column, f"`{field}` is empty{_example(err.schema, key)}",
+                                 RULE_RANGE))]
+        limit = "at most" if keyword == "maxLength" else "at least"
+        return [(path, error(file, line, column, f"`{field}` has {len(err.instance):,} characters; it "
+                             f"must have {limit} {err.validator_value}", RULE_RANGE))]
+    if keyword in ("minItems", "maxItems"):
+        return [(path, error(file, line, column, f"`{field}`: {excerpt(err.message, 200)}", RULE_RANGE))]
     if keyword == "enum":
         options = [str(v) for v in err.validator_value]
         hint = suggest(str(err.instance), options)
         fix = f"did you mean `{hint}`?" if hint else f"use one of: {', '.join(options)}"
-        return [(path, error(file, line, column, f"`{field}` is `{err.instance}`; {fix}", RULE_ENUM))]
+        return [(path, error(file, line, column, f"`{field}` is `{excerpt(err.instance)}`; {fix}",
+                             RULE_ENUM))]
     if keyword == "pattern":
         description = str(err.schema.get("description", "")).split(". ")[0].rstrip(".")
-        example = (err.schema.get("examples") or [None])[0]
-        fix = f"; e.g. `{example}`" if example else ""
+        fix = _example(err.schema, path[-1] if path else field)
         what = f" ({description})" if description else ""
-        return [(path, error(file, line, column, f"`{field}` value {err.instance!r} is not valid{what}{fix}",
-                      RULE_PATTERN))]
-    return [(path, error(file, line, column, f"`{field}`: {err.message}", RULE_OTHER))]
+        return [(path, error(file, line, column, f"`{field}` value {excerpt(repr(err.instance))} is not "
+                             f"valid{what}{fix}", RULE_PATTERN))]
+    return [(path, error(file, line, column, f"`{field}`: {excerpt(err.message, 200)}", RULE_OTHER))]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +107,7 @@ def _load_json(path: Path) -> Any:
         return json.load(handle)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _registry(schema_dir: str) -> referencing.Registry[Any]:
     def retrieve(uri: str) -> referencing.Resource[Any]:
         if uri.startswith(K8S_ID_PREFIX):
@@ -115,7 +115,7 @@ def _registry(schema_dir: str) -> referencing.Registry[Any]:
         elif uri.startswith("file://"):
             local = Path(uri[len("file://"):])
         else:  # never fetch from the network
-            raise referencing.exceptions.NoSuchResource(ref=uri)
+            raise referencing.exceptions.NoSuchResource(uri)
         return referencing.Resource.from_contents(
             _load_json(local), default_specification=referencing.jsonschema.DRAFT7)
 

@@ -7,7 +7,7 @@ as modeldeploy/_schemas; from a source checkout the folder itself is used.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ def schemas_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "schemas"
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> dict[str, Any]:
     with open(schemas_dir() / name, encoding="utf-8") as handle:
         schema: dict[str, Any] = json.load(handle)

@@ -16,7 +16,9 @@ within fixed bounds so no input makes it slow or large.
 from __future__ import annotations
 
 import math
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +28,9 @@ from .diagnostics import Diagnostic, error
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
-MAX_NODES = 100_000
+MAX_NODES = 10_000  # values built, aliases expanded; a config has a few dozen
+MAX_SCALAR_CHARS = 4096  # one key or value; the longest real one is a path
+EXCERPT_CHARS = 60  # how much of a value a message quotes
 
 RULE_SYNTAX = "yaml-syntax"
 RULE_ENCODING = "yaml-encoding"
@@ -78,6 +82,12 @@ class LoadedYaml:
         if key:
             return info.key_line, info.key_column
         return info.line, info.column
+
+
+def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:
+    """`value` as text for a message, cut to `limit` characters: no input makes output large."""
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
 # --- go-yaml v2 plain scalar resolution -------------------------------------------
@@ -185,6 +195,11 @@ def _style(event: yaml.ScalarEvent) -> str | None:
     return event.style or None
 
 
+def _at(mark: Any) -> tuple[int, int]:
+    """1-based (line, column) of a PyYAML mark (0-based); (1, 1) when there is none."""
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+
+
 class _Abort(Exception):
     def __init__(self, diagnostic: Diagnostic) -> None:
         super().__init__(diagnostic.message)
@@ -210,22 +225,66 @@ def _decode(path: str, data: bytes) -> tuple[str | None, list[Diagnostic]]:
                   "save the file as UTF-8", RULE_ENCODING)
         ]
     if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        return None, [error(path, line, 1, "file contains a NUL byte; is it binary?", RULE_ENCODING)]
+        line, column = _line_column(text, text.index("\x00"))
+        return None, [error(path, line, column, "file contains a NUL byte: is it binary? A config is "
+                            "UTF-8 text; remove the byte or restore the file from git", RULE_ENCODING)]
     return text, []
 
 
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of `offset`, counting lines as editors do (\\n, \\r\\n, \\r)."""
+    before = text[:offset].replace("\r\n", "\n").replace("\r", "\n")
+    return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+
+
 def _syntax_diagnostic(path: str, exc: yaml.YAMLError, text: str) -> Diagnostic:
+    if isinstance(exc, yaml.reader.ReaderError):  # a character YAML forbids, e.g. a control code
+        line, column = _line_column(text, exc.position)
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        return error(path, line, column, f"character U+{code:04X} is not allowed in YAML (a control "
+                     "or non-character code point); delete it, or write it as an escape such as "
+                     f"\"\\u{code:04x}\" inside double quotes", RULE_ENCODING)
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-    problem = getattr(exc, "problem", None) or str(exc)
+    problem = str(getattr(exc, "problem", None) or exc).split("\n")[0]
     context = getattr(exc, "context", None)
-    message = f"{context}, {problem}" if context else str(problem)
+    context_mark = getattr(exc, "context_mark", None)
+    message = f"{context}, {problem}" if context else problem
     lines = text.splitlines()
     offending = lines[line - 1] if 0 < line <= len(lines) else ""
     if "\t" in problem or "\t" in offending[: max(column, 1)]:
         message = "a tab character; YAML indentation must use spaces: replace the tab with spaces"
+    else:
+        opened = f" (opened at line {context_mark.line + 1})" if context_mark is not None else ""
+        for needle, hint in _SYNTAX_HINTS:
+            if needle in message:
+                message = f"{message}; {hint.format(opened=opened)}"
+                break
     return error(path, line, column, f"YAML syntax error: {message}", RULE_SYNTAX)
+
+
+# (a substring of PyYAML's message, the fix to suggest); the first match wins
+_SYNTAX_HINTS = (
+    ("did not find expected ',' or '}'", "close the `{{`{opened} with `}}`, or separate entries with `,`"),
+    ("did not find expected ',' or ']'", "close the `[`{opened} with `]`, or separate items with `,`"),
+    ("while scanning a quoted scalar", "close the quote{opened} with the same quote character"),
+    ("found unknown escape character", "in double quotes a backslash starts an escape: write `\\\\`, "
+     "or use single quotes"),
+    ("mapping values are not allowed", "a value holding `: ` must be quoted (`key: \"a: b\"`), or this "
+     "line is indented deeper than its siblings"),
+    ("could not find expected ':'", "a key needs `: ` and a value after it (`key: value`)"),
+    ("did not find expected key", "this line is indented differently from the keys around it: "
+     "line up keys of one mapping in the same column"),
+    ("did not find expected '-' indicator", "a list holds only `- item` lines here: indent the key "
+     "under its item, or dedent it out of the list"),
+    ("did not find expected <document start>", "the first key is indented: start top-level keys in "
+     "column 1"),
+    ("found character that cannot start any token", "quote the value: a plain value cannot start with "
+     "`@`, a backtick or `%`"),
+    ("while scanning an alias", "`*` starts an alias: quote the value"),
+    ("while scanning an anchor", "`&` starts an anchor: quote the value"),
+    ("while scanning a block scalar", "after `|` or `>` only an indentation digit or `+`/`-` may follow"),
+)
 
 
 def load_yaml_text(path: str, text: str) -> tuple[LoadedYaml | None, list[Diagnostic]]:
@@ -239,11 +298,11 @@ def load_yaml_text(path: str, text: str) -> tuple[LoadedYaml | None, list[Diagno
         return None, [_syntax_diagnostic(path, exc, text)]
     docs = [e for e in events if isinstance(e, yaml.DocumentStartEvent)]
     if not docs:
-        return None, [error(path, 1, 1, "file is empty; a config is a YAML mapping such as "
-                            "`name: jukebox`", RULE_EMPTY)]
+        return None, [error(path, 1, 1, "file is empty (or only comments); write a YAML mapping "
+                            f"such as `{_example(path)}`, or delete the file", RULE_EMPTY)]
     if len(docs) > 1:
         mark = docs[1].start_mark
-        return None, [error(path, mark.line + 1, mark.column + 1,
+        return None, [error(path, *_at(mark),
                             "several YAML documents in one file; keep one config per file "
                             "(remove this `---` and what follows, or move it to its own file)",
                             RULE_MULTI_DOC)]
@@ -254,26 +313,38 @@ def load_yaml_text(path: str, text: str) -> tuple[LoadedYaml | None, list[Diagno
     root = builder.nodes.get(())
     if not isinstance(value, dict):
         line, column = (root.line, root.column) if root else (1, 1)
-        what = "empty" if value is None else type(value).__name__
-        return None, [error(path, line, column, f"the document is {_describe(value, what)}, "
-                            "not a mapping of keys to values (e.g. `name: jukebox`)",
-                            RULE_NOT_MAPPING if value is not None else RULE_EMPTY)]
+        return None, [error(path, line, column, f"the document is {_describe(value, root)}, "
+                            f"not a mapping of keys to values; write `key: value` lines such as "
+                            f"`{_example(path)}`", RULE_NOT_MAPPING if value is not None else RULE_EMPTY)]
     loaded = LoadedYaml(path=path, text=text, value=value, nodes=builder.nodes)
     return loaded, builder.diagnostics
 
 
-def _describe(value: Any, what: str) -> str:
+def _describe(value: Any, root: NodeInfo | None) -> str:
     if value is None:
         return "empty"
     if isinstance(value, list):
         return "a list"
-    return f"a single {what} value"
+    written = f" `{excerpt(root.raw)}`" if root is not None and root.raw is not None else ""
+    return f"a single {_TAG_NAMES.get(root.tag if root else '', 'plain')} value{written}"
+
+
+_TAG_NAMES = {"str": "text", "int": "number", "float": "number", "bool": "boolean", "null": "empty"}
+
+
+def _example(path: str) -> str:
+    return "namespace: team-a-prod" if path.endswith(("environment.yaml", "environment.yml")) \
+        else "name: jukebox"
 
 
 def load_yaml_file(path: str, display: str | None = None) -> tuple[LoadedYaml | None, list[Diagnostic]]:
     """Load `path`; diagnostics name it as `display` (default: the path itself)."""
     shown = display or path
     try:
+        # A FIFO or device named config.yaml would block the read or never end: regular files only.
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None, [error(shown, 1, 1, "not a regular file (a pipe, socket or device?); "
+                                "a config must be a plain text file", RULE_IO)]
         with open(path, "rb") as handle:
             data = handle.read(MAX_BYTES + 1)
     except OSError as exc:
@@ -287,21 +358,26 @@ def load_yaml_file(path: str, display: str | None = None) -> tuple[LoadedYaml | 
 def _limited_events(path: str, text: str):  # type: ignore[no-untyped-def]
     """PyYAML's event stream, stopped early when nesting or size exceed the bounds."""
     depth = 0
-    count = 0
-    for event in yaml.parse(text, Loader=_Loader):
+    for count, event in enumerate(yaml.parse(text, Loader=_Loader), start=1):
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:
                 mark = event.start_mark
-                raise _Abort(error(path, mark.line + 1, mark.column + 1,
-                                   f"nesting deeper than {MAX_DEPTH} levels", RULE_LIMITS))
+                raise _Abort(error(path, *_at(mark),
+                                   f"nesting deeper than {MAX_DEPTH} levels (a config needs 3); "
+                                   "flatten it", RULE_LIMITS))
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             depth -= 1
-        count += 1
         if count > MAX_NODES:
             mark = event.start_mark
-            raise _Abort(error(path, mark.line + 1, mark.column + 1,
-                               f"more than {MAX_NODES:,} YAML nodes", RULE_LIMITS))
+            raise _Abort(error(path, *_at(mark),
+                               f"more than {MAX_NODES:,} YAML nodes (a config has a few dozen); "
+                               "is this the right file?", RULE_LIMITS))
+        if isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_SCALAR_CHARS:
+            mark = event.start_mark
+            raise _Abort(error(path, *_at(mark),
+                               f"a key or value of {len(event.value):,} characters; the limit is "
+                               f"{MAX_SCALAR_CHARS:,}: shorten it", RULE_LIMITS))
         yield event
 
 
@@ -337,8 +413,10 @@ class _Builder:
         if isinstance(event, yaml.AliasEvent):
             if event.anchor not in self.anchored:
                 mark = event.start_mark
-                raise _Abort(error(self.path, mark.line + 1, mark.column + 1,
-                                   f"alias *{event.anchor} names no anchor", RULE_SYNTAX))
+                raise _Abort(error(self.path, *_at(mark),
+                                   f"alias *{excerpt(event.anchor)} names no anchor defined before "
+                                   "it; define `&name` first, or quote the value if `*` is meant "
+                                   "literally", RULE_SYNTAX))
             return self.anchored[event.anchor]
         if isinstance(event, yaml.ScalarEvent):
             node: Any = ("scalar", event)
@@ -366,15 +444,20 @@ class _Builder:
         self.built += 1
         if self.built > MAX_NODES:
             mark = event.start_mark
-            raise _Abort(error(self.path, mark.line + 1, mark.column + 1,
+            raise _Abort(error(self.path, *_at(mark),
                                f"aliases expand to more than {MAX_NODES:,} values "
                                "(an alias bomb?); write the values out", RULE_LIMITS))
 
     def _value(self, tree: Any, json_path: JsonPath, key_mark: Any) -> Any:
         kind, event = tree[0], tree[1]
         self._count(event)
+        if len(json_path) > MAX_DEPTH:  # aliases can nest deeper than the text does
+            mark = event.start_mark
+            raise _Abort(error(self.path, *_at(mark),
+                               f"aliases nest values deeper than {MAX_DEPTH} levels; write the "
+                               "values out", RULE_LIMITS))
         mark = event.start_mark
-        line, column = mark.line + 1, mark.column + 1
+        line, column = _at(mark)
         key_line, key_column = (key_mark.line + 1, key_mark.column + 1) if key_mark else (line, column)
         if kind == "scalar":
             tag, value = self._scalar(event)
@@ -391,25 +474,30 @@ class _Builder:
             key_event = key_tree[1]
             kmark = key_event.start_mark
             if key_tree[0] != "scalar":
-                raise _Abort(error(self.path, kmark.line + 1, kmark.column + 1,
+                raise _Abort(error(self.path, *_at(kmark),
                                    "a mapping key must be a plain word, not a list or mapping",
                                    RULE_KEY_TYPE))
             key_tag, key_value = self._scalar(key_event)
             key = key_event.value
-            if key_tag != "str":
+            if key_tag == "null":
                 self.diagnostics.append(error(
-                    self.path, kmark.line + 1, kmark.column + 1,
-                    f"key `{key}` is read by Helm as the {key_tag} "
-                    f"{helm_display(key_tag, key_value)}; quote it: \"{key}\"", RULE_KEY_TYPE))
+                    self.path, *_at(kmark),
+                    "an empty key (nothing before the `:`); write the key's name", RULE_KEY_TYPE))
+            elif key_tag != "str":
+                self.diagnostics.append(error(
+                    self.path, *_at(kmark),
+                    f"key `{excerpt(key)}` is read by Helm as the {_TAG_NAMES.get(key_tag, key_tag)} "
+                    f"{excerpt(helm_display(key_tag, key_value))}; quote it: \"{excerpt(key)}\"",
+                    RULE_KEY_TYPE))
             if key == "<<" and _style(key_event) is None:
-                raise _Abort(error(self.path, kmark.line + 1, kmark.column + 1,
+                raise _Abort(error(self.path, *_at(kmark),
                                    "merge keys (<<) are not supported in config files; "
                                    "write the keys out", RULE_SYNTAX))
             if key in first_seen:
                 first = first_seen[key]
                 self.diagnostics.append(error(
-                    self.path, kmark.line + 1, kmark.column + 1,
-                    f"duplicate key `{key}` (first at line {first.line + 1}); Helm would "
+                    self.path, *_at(kmark),
+                    f"duplicate key `{excerpt(key)}` (first at line {first.line + 1}); Helm would "
                     "silently keep only this last one: delete one of them", RULE_DUPLICATE_KEY))
             first_seen[key] = kmark
             result[key] = self._value(value_tree, json_path + (key,), kmark)
@@ -423,15 +511,16 @@ class _Builder:
             return "str", event.value
         if tag not in _EXPLICIT_TAGS:
             mark = event.start_mark
-            raise _Abort(error(self.path, mark.line + 1, mark.column + 1,
-                               f"YAML tag {tag} is not supported in config files; remove it",
-                               RULE_TAG))
+            raise _Abort(error(self.path, *_at(mark),
+                               f"YAML tag {excerpt(tag)} is not supported in config files; remove "
+                               "it (quote the value if it must be text)", RULE_TAG))
         wanted = _EXPLICIT_TAGS[tag]
         if wanted == "str":
             return "str", event.value
         resolved, value = resolve_plain(event.value)
         if resolved != wanted and not (wanted == "float" and resolved == "int"):
             mark = event.start_mark
-            raise _Abort(error(self.path, mark.line + 1, mark.column + 1,
-                               f"`{event.value}` is not a valid !!{wanted}", RULE_TAG))
+            raise _Abort(error(self.path, *_at(mark),
+                               f"`{excerpt(event.value)}` is not a valid !!{wanted}; remove the "
+                               f"tag or fix the value", RULE_TAG))
         return resolved, value

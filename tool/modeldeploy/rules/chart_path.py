@@ -1,16 +1,24 @@
 """chart-path: `chart_path` must name a chart folder inside the charts root.
 
-The charts root is `--charts-root`, or by default the root of the git repository
-holding the config. The path must be relative, must not leave the root (no `..`,
-no symlink pointing outside), and the folder must contain `Chart.yaml`.
+The charts root is `--charts-root` (or the MODELDEPLOY_CHARTS_ROOT variable), or by
+default the root of the git repository holding the config. The path must be
+relative, must not leave the root (no `..`, no symlink pointing outside), may use
+only letters, digits, `.`, `_`, `-` and `/`, and the folder must contain
+`Chart.yaml`. A misspelt folder gets a did-you-mean.
 """
 
 from __future__ import annotations
 
+import difflib
+import os
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
+from .. import schema_store
 from ..diagnostics import Diagnostic, Severity, error
 from ..discovery import resolve_chart
+from ..yaml_loader import excerpt
 from .base import RuleContext
 
 ID = "chart-path"
@@ -29,8 +37,44 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         return
     if ctx.charts_root is None:
         yield error(ctx.file, line, column, "cannot tell where charts live: the config is in no git "
-                    "repository; pass --charts-root DIR", ID)
+                    "repository; pass --charts-root DIR or set MODELDEPLOY_CHARTS_ROOT", ID)
         return
-    _, reason = resolve_chart(ctx.charts_root, chart_path)
+    shown = excerpt(chart_path)
+    if not os.path.isabs(chart_path) and ".." not in Path(chart_path).parts \
+            and not _PATTERN.match(chart_path):
+        yield error(ctx.file, line, column, f"chart_path {shown!r} may use only letters, digits, "
+                    "'.', '_', '-' and '/'; e.g. `chart_path: charts/model-deployment/music-transformer`",
+                    ID)
+        return
+    try:
+        _, reason = resolve_chart(ctx.charts_root, chart_path)
+    except (OSError, RuntimeError, ValueError) as exc:  # too long, a symlink loop, ...
+        why = "a symlink loop" if isinstance(exc, RuntimeError) else \
+            (getattr(exc, "strerror", None) or str(exc))
+        yield error(ctx.file, line, column, f"chart_path {shown!r} cannot be resolved under the "
+                    f"charts root {ctx.charts_root} ({excerpt(why)}); name the chart's folder", ID)
+        return
     if reason:
-        yield error(ctx.file, line, column, f"chart_path {chart_path!r} {reason}", ID)
+        hint = _did_you_mean(ctx.charts_root, chart_path) if "names no folder" in reason else None
+        fix = f"; did you mean `{hint}`?" if hint else ""
+        yield error(ctx.file, line, column, f"chart_path {shown!r} {reason}{fix}", ID)
+
+
+_PATTERN = re.compile(schema_store.load(schema_store.CONFIG_SCHEMA)["properties"]["chart_path"]["pattern"])
+
+
+def _did_you_mean(root: Path, chart_path: str) -> str | None:
+    """The chart path with its first missing folder replaced by the closest existing one."""
+    current, kept = root, list[str]()
+    for part in Path(chart_path).parts:
+        if (current / part).is_dir():
+            current, kept = current / part, [*kept, part]
+            continue
+        try:
+            with os.scandir(current) as entries:
+                names = [e.name for _, e in zip(range(1000), entries, strict=False) if e.is_dir()]
+        except OSError:
+            return None
+        close = difflib.get_close_matches(part, names, n=1, cutoff=0.6)
+        return "/".join([*kept, close[0]]) if close else None
+    return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..diagnostics import Diagnostic, Severity, warning
+from ..yaml_loader import excerpt
 from .base import RuleContext
 
 ID = "directory-name"
@@ -21,5 +22,6 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     name = ctx.values.get("name")
     if isinstance(name, str) and name != ctx.dir_name:
         line, column = ctx.at("name")
-        yield warning(ctx.file, line, column, f"name {name!r} differs from its folder "
-                      f"{ctx.dir_name!r}; rename the folder or the deployment", ID)
+        yield warning(ctx.file, line, column, f"name {excerpt(name)!r} differs from its folder "
+                      f"{excerpt(ctx.dir_name)!r}; rename the folder or the deployment so they match",
+                      ID)

@@ -13,18 +13,20 @@ import re
 from collections.abc import Iterator
 
 from ..diagnostics import Diagnostic, Severity, error
+from ..yaml_loader import excerpt, helm_display
 from .base import RuleContext
 
 ID = "name-format"
 SEVERITY = Severity.ERROR
 OWNS = (("name",),)
 DNS_1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+NAME_MAX = 63  # a DNS-1035 label; name-length reports names too long for what KServe derives
 
 
 def suggestion(name: str) -> str:
-    fixed = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
+    fixed = re.sub(r"[^a-z0-9-]+", "-", name[:200].lower()).strip("-")
     fixed = re.sub(r"-{2,}", "-", fixed)
-    fixed = re.sub(r"^[^a-z]+", "", fixed)
+    fixed = re.sub(r"^[^a-z]+", "", fixed)[:NAME_MAX].rstrip("-")
     return fixed or "my-model"
 
 
@@ -33,11 +35,18 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         return  # schema-missing-key reports it
     name = ctx.values["name"]
     line, column = ctx.at("name")
-    if not isinstance(name, str):
-        raw = ctx.raw("name")
-        yield error(ctx.file, line, column, f"`name: {raw}` is not text; quote it or use a word "
-                    "such as `name: jukebox`", ID)
+    tag = ctx.tag("name")
+    if name is None or tag == "null":
+        yield error(ctx.file, line, column, "`name` has no value; write the deployment's name, e.g. "
+                    f"`name: {suggestion(ctx.dir_name)}`", ID)
+    elif not isinstance(name, str):
+        words = {"int": "number", "float": "number", "bool": "boolean"}
+        read = f"`name: {excerpt(ctx.raw('name'))}` is read by Helm as the {words[tag]} " \
+            f"{excerpt(helm_display(tag, name))}" if tag in words else "`name` is a list or mapping"
+        yield error(ctx.file, line, column, f"{read}, not text; a name "
+                    f"is a DNS-1035 label (lower-case letters, digits and '-', starting with a letter) "
+                    f"such as `name: {suggestion(ctx.dir_name)}`", ID)
     elif not DNS_1035.match(name):
-        yield error(ctx.file, line, column, f"name {name!r} is not a valid InferenceService name "
+        yield error(ctx.file, line, column, f"name {excerpt(name)!r} is not a valid InferenceService name "
                     "(a DNS-1035 label: lower-case letters, digits and '-', starting with a letter, "
                     f"ending with a letter or digit); e.g. `name: {suggestion(name)}`", ID)

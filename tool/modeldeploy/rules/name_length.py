@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..diagnostics import Diagnostic, Severity, error
+from ..yaml_loader import excerpt
 from .base import RuleContext
 from .name_format import DNS_1035
 
@@ -43,12 +44,15 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         return
     mode = ctx.values.get("deployment_mode", "Serverless")
     namespace = ctx.environment.namespace
-    for what, derived in derived_names(name, namespace, mode):
-        if len(derived) > DNS_LABEL_MAX:
-            room = DNS_LABEL_MAX - (len(derived) - len(name))
-            line, column = ctx.at("name")
-            yield error(ctx.file, line, column,
-                        f"name {name!r} is too long for namespace {namespace!r}: {what} "
-                        f"{derived!r} has {len(derived)} characters, the limit is {DNS_LABEL_MAX}; "
-                        f"shorten the name to at most {max(room, 0)} characters", ID)
-            return
+    derived = derived_names(name, namespace, mode)
+    too_long = [(what, text) for what, text in derived if len(text) > DNS_LABEL_MAX]
+    if not too_long:
+        return
+    what, text = too_long[0]
+    # The room left for the name is set by the tightest derived name, not only the first too long.
+    room = min(DNS_LABEL_MAX - (len(text) - len(name)) for _, text in derived)
+    line, column = ctx.at("name")
+    yield error(ctx.file, line, column,
+                f"name {excerpt(name)!r} is too long for namespace {namespace!r}: {what} "
+                f"{excerpt(text, 90)!r} has {len(text)} characters, the limit is {DNS_LABEL_MAX}; "
+                f"shorten the name from {len(name)} to at most {max(room, 0)} characters", ID)

@@ -1,0 +1,547 @@
+"""`modeldeploy diff`: affected deployments, read-only git, exit codes, formats, CI recipes.
+
+Every test builds a real git repository with real commits (the project's chart, a
+deterministic example layout) and renders with the real helm. The rollout
+sentences and the markdown goldens per scenario are in test_diff_summary.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from golden import assert_golden
+
+from conftest import REPO_ROOT, RunCli
+from modeldeploy import diff_report, diffing, manifest_diff, pipeline
+from modeldeploy import helm as helm_runner
+from modeldeploy.diagnostics import error
+from modeldeploy.diffing import DeploymentDiff, DiffResult, SideProblem
+from modeldeploy.rollout_summary import Sentence
+
+CHART = "charts/model-deployment/music-transformer"
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
+    "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com",
+    "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
+    "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def config_text(name: str, version: str = "4562a17c17", canary: int | None = None,
+                mode: str | None = None, chart: str = CHART, extra: str = "") -> str:
+    lines = ["---", f"chart_path: {chart}", f"name: {name}", f"version: {version}",
+             "image_repository: image-registry.openshift-image-registry.svc:5000",
+             "image_namespace: team-a-test", "autoscaling: true"]
+    if mode:
+        lines.append(f"deployment_mode: {mode}")
+    if canary is not None:
+        lines += ["canary:", f"  trafficPercent: {canary}"]
+    return "\n".join(lines) + "\n" + extra
+
+
+class GitopsRepo:
+    """A throw-away GitOps repository: the project's chart plus model-deployments/."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @classmethod
+    def create(cls, root: Path, deployments: dict[str, str], charts: bool = True) -> GitopsRepo:
+        repo = cls(root)
+        root.mkdir(parents=True, exist_ok=True)
+        if charts:
+            shutil.copytree(REPO_ROOT / CHART, root / CHART)
+        for env, namespace in (("test", "team-a-test"), ("prod", "team-a-prod")):
+            repo.write(f"model-deployments/{env}/environment.yaml",
+                       f"namespace: {namespace}\nproduction: {'true' if env == 'prod' else 'false'}\n")
+        for path, text in deployments.items():
+            repo.write(f"model-deployments/{path}/config.yaml", text)
+        repo.git("init", "--quiet", "--initial-branch=main")
+        repo.commit("initial layout")
+        return repo
+
+    def git(self, *args: str) -> str:
+        proc = subprocess.run(["git", *args], cwd=self.root, env={**os.environ, **GIT_ENV},
+                              capture_output=True, text=True, check=True)
+        return proc.stdout
+
+    def write(self, relative: str, text: str) -> None:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+    def config(self, deployment: str, text: str) -> None:
+        self.write(f"model-deployments/{deployment}/config.yaml", text)
+
+    def remove(self, relative: str) -> None:
+        target = self.root / relative
+        shutil.rmtree(target) if target.is_dir() else target.unlink()
+
+    def commit(self, message: str) -> None:
+        self.git("add", "--all")
+        self.git("commit", "--quiet", "--allow-empty", "-m", message)
+
+    def diff(self, helm: Path, base: str = "HEAD~1", head: str | None = None, paths: tuple[str, ...] = (),
+             charts_root: Path | None = None) -> DiffResult:
+        return diffing.diff(base, head, list(paths), pipeline.Options(charts_root=charts_root), self.root,
+                            helm_runner.find_helm({"HELM_BIN": str(helm)}))
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    """(mtime_ns, size) of every file and folder, .git included."""
+    state = {}
+    for current, dirs, files in os.walk(root):
+        for name in [*dirs, *files]:
+            path = Path(current) / name
+            info = path.lstat()
+            state[str(path.relative_to(root))] = (info.st_mtime_ns, info.st_size)
+    return state
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> GitopsRepo:
+    return GitopsRepo.create(tmp_path / "gitops", {"test/jukebox": config_text("jukebox", canary=20)})
+
+
+# -- the "done when" of the issue, through the real CLI ------------------------------------------
+
+def test_canary_step_markdown_through_cli_changes_nothing_on_disk(repo: GitopsRepo, run_cli: RunCli) -> None:
+    repo.config("test/jukebox", config_text("jukebox", canary=50))
+    repo.commit("canary 50")
+    status, before = repo.git("status", "--porcelain"), snapshot(repo.root)
+    proc = run_cli(["diff", "--base", "HEAD~1", "--format", "markdown"], cwd=repo.root)
+    assert proc.returncode == 0, proc.stderr
+    assert "canary traffic 20% -> 50%" in proc.stdout
+    assert "-    canaryTrafficPercent: 20\n+    canaryTrafficPercent: 50\n" in proc.stdout
+    assert proc.stderr == ""
+    assert_golden("diff/cli-canary-step.md", proc.stdout)
+    assert snapshot(repo.root) == before
+    assert repo.git("status", "--porcelain") == status == ""
+
+
+def test_working_tree_changes_untracked_and_stat_dirty_files_stay_untouched(repo: GitopsRepo,
+                                                                          helm4: Path) -> None:
+    repo.config("test/jukebox", config_text("jukebox", canary=50))  # modified, not staged
+    repo.config("test/fresh", config_text("fresh"))  # untracked
+    os.utime(repo.root / "model-deployments/test/environment.yaml", ns=(1, 1))  # stat-dirty only
+    status, before = repo.git("status", "--porcelain"), snapshot(repo.root)
+    result = repo.diff(helm4, base="HEAD")
+    assert [(d.label, d.status) for d in result.deployments] == [("test/fresh", "added"),
+                                                                  ("test/jukebox", "modified")]
+    assert result.unchanged == 0  # the stat-dirty environment.yaml is not a change
+    assert snapshot(repo.root) == before
+    assert repo.git("status", "--porcelain") == status
+
+
+def test_head_ref_ignores_the_working_tree(repo: GitopsRepo, helm4: Path) -> None:
+    repo.config("test/jukebox", config_text("jukebox", canary=50))
+    repo.commit("canary 50")
+    repo.config("test/jukebox", config_text("jukebox", canary=100))  # not committed
+    (deployment,) = repo.diff(helm4, base="HEAD~1", head="HEAD").deployments
+    assert deployment.sentences[0].text == "canary traffic 20% -> 50%"
+
+
+# -- which deployments are rendered ----------------------------------------------------------------
+
+def test_only_affected_deployments_are_rendered(tmp_path: Path, run_cli: RunCli, helm4: Path) -> None:
+    repo = GitopsRepo.create(tmp_path / "gitops", {f"test/model-{i:02d}": config_text(f"model-{i:02d}")
+                                                   for i in range(40)})
+    for i in (3, 17, 29):
+        repo.config(f"test/model-{i:02d}", config_text(f"model-{i:02d}", version="v2"))
+    repo.commit("three new versions")
+    log = tmp_path / "helm.log"
+    wrapper = tmp_path / "helm"
+    wrapper.write_text(f'#!/bin/sh\necho "$1" >> "{log}"\nexec "{helm4}" "$@"\n')
+    wrapper.chmod(0o755)
+    proc = run_cli(["diff", "--base", "HEAD~1", "--format", "json"], cwd=repo.root, helm=wrapper)
+    assert proc.returncode == 0, proc.stderr
+    document = json.loads(proc.stdout)
+    assert [d["name"] for d in document["deployments"]] == ["model-03", "model-17", "model-29"]
+    assert log.read_text().split().count("template") == 6  # 3 deployments x 2 sides, no more
+
+
+def test_affected_configs_rules() -> None:
+    configs = {f"model-deployments/{env}/{name}/config.yaml" for env in ("test", "prod")
+               for name in ("a", "b", "c")}
+    folders = {c: ("charts/other" if "/c/" in c else CHART) for c in configs}
+
+    def affected(*changed: str, charts: bool = True) -> dict[str, set[str]]:
+        found = diffing.affected_configs(set(changed), configs, configs, (lambda: folders) if charts else None)
+        return {c.split("/", 1)[1].rsplit("/", 1)[0]: r for c, r in found.items()}
+
+    assert affected("model-deployments/test/a/config.yaml") == {"test/a": {"config"}}
+    assert affected("model-deployments/test/environment.yaml") == {
+        "test/a": {"environment"}, "test/b": {"environment"}, "test/c": {"environment"}}
+    assert set(affected(f"{CHART}/templates/_helpers.tpl")) == {"test/a", "test/b", "prod/a", "prod/b"}
+    everything = {f"{env}/{name}" for env in ("test", "prod") for name in ("a", "b", "c")}
+    assert set(affected("charts/common/templates/_labels.tpl")) == everything  # a library chart
+    assert set(affected("schemas/config.schema.json")) == everything
+    assert affected("README.md", "model-deployments/test/a/README.md", "model-deployments/test/applicationset.yaml") == {}
+    assert affected(f"{CHART}/values.yaml", charts=False) == {}  # --charts-root: charts are elsewhere
+
+
+def test_chart_fan_out_skips_deployments_of_other_charts(repo: GitopsRepo, helm4: Path) -> None:
+    shutil.copytree(repo.root / CHART, repo.root / "charts/model-deployment/other")
+    repo.config("test/second", config_text("second"))
+    repo.config("prod/jukebox", config_text("jukebox"))
+    repo.config("test/elsewhere", config_text("elsewhere", chart="charts/model-deployment/other"))
+    repo.commit("more deployments")
+    helpers = repo.root / CHART / "templates/_helpers.tpl"
+    helpers.write_text(helpers.read_text().replace("music-transformer:1.0.0", "music-transformer:1.1.0"))
+    result = repo.diff(helm4, base="HEAD")
+    assert [d.label for d in result.deployments] == ["prod/jukebox", "test/jukebox", "test/second"]
+    assert all(d.reasons == ("chart",) for d in result.deployments)
+
+
+def test_path_arguments_limit_the_diff(repo: GitopsRepo, helm4: Path, run_cli: RunCli) -> None:
+    repo.config("test/jukebox", config_text("jukebox", canary=50))
+    repo.config("prod/jukebox", config_text("jukebox"))
+    only_prod = repo.diff(helm4, base="HEAD", paths=("model-deployments/prod",))
+    assert [d.label for d in only_prod.deployments] == ["prod/jukebox"]
+    proc = run_cli(["diff", "--base", "HEAD", "jukebox/config.yaml"], cwd=repo.root / "model-deployments/test")
+    assert proc.returncode == 0, proc.stderr
+    assert "test/jukebox" in proc.stdout and "prod/jukebox" not in proc.stdout
+    missing = run_cli(["diff", "--base", "HEAD", "model-deployments/nowhere"], cwd=repo.root)
+    assert missing.returncode == 2
+    assert "model-deployments/nowhere: names no config.yaml" in missing.stderr
+
+
+def test_external_charts_root_serves_both_sides(tmp_path: Path, helm4: Path) -> None:
+    charts = tmp_path / "charts-repo"
+    shutil.copytree(REPO_ROOT / CHART, charts / CHART)
+    repo = GitopsRepo.create(tmp_path / "gitops", {"test/jukebox": config_text("jukebox", canary=20)},
+                             charts=False)
+    repo.config("test/jukebox", config_text("jukebox", canary=0))
+    repo.write("charts/README.md", "not the charts in use\n")
+    (deployment,) = repo.diff(helm4, base="HEAD", charts_root=charts).deployments
+    assert deployment.reasons == ("config",)
+    assert [s.rule for s in deployment.sentences] == ["canary-step", "rollback"]
+
+
+# -- invalid configs, errors and exit codes --------------------------------------------------------
+
+INVALID = config_text("jukebox", canary=20).replace("version: 4562a17c17", "version: 1234e56")
+
+
+def test_invalid_head_config_is_reported_and_fails(repo: GitopsRepo, run_cli: RunCli) -> None:
+    repo.config("test/jukebox", INVALID)
+    repo.config("test/other", config_text("other"))
+    proc = run_cli(["diff", "--base", "HEAD"], cwd=repo.root)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("head: model-deployments/test/jukebox/config.yaml:4:10: error: "
+                                  "`version: 1234e56` is read by Helm as the number")
+    assert "head config model-deployments/test/jukebox/config.yaml is invalid" in proc.stdout
+    assert "new deployment 'other'" in proc.stdout  # the others still diff
+    assert "Traceback" not in proc.stderr
+
+
+def test_invalid_base_config_is_reported_but_does_not_fail(tmp_path: Path, run_cli: RunCli) -> None:
+    repo = GitopsRepo.create(tmp_path / "gitops", {"test/jukebox": INVALID})
+    repo.config("test/jukebox", config_text("jukebox", canary=20))
+    proc = run_cli(["diff", "--base", "HEAD", "--format", "json"], cwd=repo.root)
+    assert proc.returncode == 0, proc.stderr
+    document = json.loads(proc.stdout)
+    assert [p["side"] for p in document["problems"]] == ["base"]
+    assert proc.stderr.startswith("base: model-deployments/test/jukebox/config.yaml:4:10: error:")
+    (deployment,) = document["deployments"]
+    assert deployment["base_invalid"] and not deployment["head_invalid"]
+    assert {o["status"] for o in deployment["objects"]} == {"added"}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--base", "no-such-branch"], "modeldeploy: error: --base no-such-branch: no such commit in "),
+    (["--base", "HEAD", "--head", "v9"], "modeldeploy: error: --head v9: no such commit in "),
+    (["--base", "HEAD", "--charts-root", "missing"], "modeldeploy: error: --charts-root missing: no such"),
+    (["--base", "HEAD", "--format", "xml"], "invalid choice: 'xml'"),
+])
+def test_usage_errors_exit_2(repo: GitopsRepo, run_cli: RunCli, args: list[str], message: str) -> None:
+    proc = run_cli(["diff", *args], cwd=repo.root)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def test_outside_a_git_repository_exits_2(tmp_path: Path, run_cli: RunCli) -> None:
+    proc = run_cli(["diff", "--base", "main"], cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "run it inside a git repository" in proc.stderr
+
+
+def test_exit_code_flag(repo: GitopsRepo, run_cli: RunCli) -> None:
+    repo.write("README.md", "no deployment changes\n")
+    quiet = run_cli(["diff", "--base", "HEAD", "--exit-code"], cwd=repo.root)
+    assert (quiet.returncode, quiet.stdout) == (0, "no deployment changes between HEAD and working tree\n")
+    repo.config("test/jukebox", config_text("jukebox", canary=50))
+    assert run_cli(["diff", "--base", "HEAD"], cwd=repo.root).returncode == 0
+    assert run_cli(["diff", "--base", "HEAD", "--exit-code"], cwd=repo.root).returncode == 1
+
+
+# -- formats ---------------------------------------------------------------------------------------
+
+def test_text_colour_only_on_request(repo: GitopsRepo, helm4: Path, run_cli: RunCli) -> None:
+    repo.config("test/jukebox", config_text("jukebox", canary=50))
+    result = repo.diff(helm4, base="HEAD")
+    coloured = diff_report.format_text(result, color=True)
+    assert "\033[31m-    canaryTrafficPercent: 20\033[0m" in coloured
+    assert "\033[32m+    canaryTrafficPercent: 50\033[0m" in coloured
+    assert diff_report.format_text(result) == re.sub(r"\033\[\d+m", "", coloured)
+    proc = run_cli(["diff", "--base", "HEAD"], cwd=repo.root)  # stdout is a pipe: no colour
+    assert "\033" not in proc.stdout and proc.stdout == diff_report.format_text(result)
+
+
+def test_json_document(repo: GitopsRepo, helm4: Path) -> None:
+    repo.config("test/jukebox", config_text("jukebox", canary=50))
+    document = json.loads(diff_report.format_json(repo.diff(helm4, base="HEAD")))
+    assert document["base"] == "HEAD" and document["head"] == "working tree" and document["differences"]
+    (deployment,) = document["deployments"]
+    assert deployment["summary"][0] == {"rule": "canary-step", "text": "canary traffic 20% -> 50%"}
+    (obj,) = deployment["objects"]
+    assert (obj["kind"], obj["name"], obj["namespace"], obj["added_lines"], obj["removed_lines"]) == (
+        "InferenceService", "jukebox", "team-a-test", 1, 1)
+
+
+def synthetic_result(deployments: int, lines_each: int) -> DiffResult:
+    result = DiffResult("origin/main", "working tree")
+    for i in range(deployments):
+        body = "\n".join(f"+    line {n} of a long diff {'x' * 60}" for n in range(lines_each))
+        text = f"--- /dev/null\n+++ b/test/m{i:03d}/ConfigMap/big\n@@ -0,0 +1,{lines_each} @@\n{body}\n"
+        key = manifest_diff.ObjectKey("ConfigMap", "team-a-test", "big", "v1")
+        result.deployments.append(DeploymentDiff(
+            "test", None, f"model-deployments/test/m{i:03d}/config.yaml", ("config",), "added",
+            [Sentence("new-deployment", f"new deployment 'm{i:03d}': version v1 receives all traffic once ready")],
+            [manifest_diff.ObjectDiff(key, "added", text, lines_each, 0)]))
+    return result
+
+
+def test_markdown_cuts_diffs_not_the_summary() -> None:
+    result = synthetic_result(deployments=6, lines_each=400)
+    full = diff_report.format_markdown(result, limit=10**9)
+    text = diff_report.format_markdown(result)
+    assert len(full.encode()) > diff_report.COMMENT_LIMIT >= len(text.encode())
+    table = full.split("<details>")[0]
+    assert text.startswith(table)  # the summary table is whole
+    assert text.count("<details>") == 6
+    cuts = re.findall(r"> \*\*Cut:\*\* (\d+) of 403 diff lines not shown", text)
+    assert len(cuts) == 6 and len(set(cuts)) == 1  # equal shares: every diff shows its beginning
+    small = synthetic_result(deployments=1, lines_each=10).deployments[0]
+    result.deployments.append(small)  # a small diff next to long ones stays whole
+    assert "> **Cut:**" not in diff_report.format_markdown(result).split("test/m000: +10 -0")[1]
+    assert ("See it in full: `modeldeploy diff --base origin/main model-deployments/test/m005/config.yaml`"
+            in text)
+    assert_golden("diff/truncated-tail.md", text[-1500:])
+
+
+def test_markdown_summary_alone_too_long_keeps_the_table() -> None:
+    result = synthetic_result(deployments=30, lines_each=5)
+    text = diff_report.format_markdown(result, limit=3000)
+    assert "<details>" not in text
+    assert text.count("| new deployment") == 30
+    assert "**Diffs omitted:** the summary alone fills" in text
+
+
+def test_markdown_problems_are_listed_and_capped() -> None:
+    result = DiffResult("HEAD", "working tree")
+    result.problems = [SideProblem("head", error(f"model-deployments/test/m{i}/config.yaml", 1, 1,
+                                                 "<b>bad</b>", "r")) for i in range(60)]
+    text = diff_report.format_markdown(result)
+    assert text.count("- **head** error at") == diff_report.MAX_PROBLEMS_SHOWN
+    assert "… and 10 more" in text and "&lt;b>bad&lt;/b>" in text
+
+
+# -- manifest diffs --------------------------------------------------------------------------------
+
+def test_key_and_document_order_make_no_noise() -> None:
+    first = "---\napiVersion: v1\nkind: A\nmetadata: {name: x, namespace: n}\ndata: {k: 1, j: 2}\n" \
+            "---\napiVersion: v1\nkind: B\nmetadata: {name: y}\n"
+    second = "kind: B\napiVersion: v1\nmetadata: {name: y}\n---\n# a comment\n" \
+             "data: {j: 2, k: 1}\nmetadata: {namespace: n, name: x}\nkind: A\napiVersion: v1\n"
+    assert manifest_diff.diff_manifests(first, second, "a/t/d", "b/t/d") == []
+
+
+def test_added_removed_and_changed_objects() -> None:
+    before = "kind: A\napiVersion: v1\nmetadata: {name: x}\nspec: {n: 1}\n---\nkind: Gone\nmetadata: {name: g}\n"
+    after = "kind: A\napiVersion: v1\nmetadata: {name: x}\nspec: {n: 2}\n---\nkind: New\nmetadata: {name: n}\n"
+    diffs = manifest_diff.diff_manifests(before, after, "a/test/d", "b/test/d")
+    assert [(d.key.label, d.status, d.added, d.removed) for d in diffs] == [
+        ("A/x", "changed", 1, 1), ("Gone/g", "removed", 0, 3), ("New/n", "added", 3, 0)]
+    assert diffs[0].text.splitlines()[:2] == ["--- a/test/d/A/x", "+++ b/test/d/A/x"]
+    assert diffs[1].text.splitlines()[:2] == ["--- a/test/d/Gone/g", "+++ /dev/null"]
+    assert diffs[2].text.splitlines()[:2] == ["--- /dev/null", "+++ b/test/d/New/n"]
+
+
+# -- CI recipes ------------------------------------------------------------------------------------
+
+CI_DIR = REPO_ROOT / "docs" / "ci"
+BIN_DIR = Path(sys.executable).parent  # where pip put the `modeldeploy` script
+
+
+def pr_checkout(tmp_path: Path, charts: bool = True) -> Path:
+    """A clone with origin/main and one PR commit on top, as CI checks it out."""
+    upstream = GitopsRepo.create(tmp_path / "upstream", {"test/jukebox": config_text("jukebox", canary=20)},
+                                 charts=charts)
+    clone = tmp_path / "workspace" / "gitops"
+    subprocess.run(["git", "clone", "--quiet", str(upstream.root), str(clone)], check=True,
+                   env={**os.environ, **GIT_ENV})
+    checkout = GitopsRepo(clone)
+    checkout.config("test/jukebox", config_text("jukebox", canary=50))
+    checkout.commit("canary 50")
+    return clone
+
+
+def run_shell(script: str, cwd: Path, env: dict[str, str], helm: Path) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"}
+    full_env.update({"HELM_BIN": str(helm), "PATH": f"{BIN_DIR}{os.pathsep}{os.environ['PATH']}",
+                     **GIT_ENV, **env})
+    return subprocess.run(["bash", "-eo", "pipefail", "-c", script], cwd=cwd, env=full_env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def github_workflow() -> dict[Any, Any]:
+    loaded: dict[Any, Any] = yaml.safe_load((CI_DIR / "github-actions-modeldeploy.yml").read_text())
+    return loaded
+
+
+def test_github_workflow_structure() -> None:
+    workflow = github_workflow()
+    on = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` key as true
+    assert "pull_request" in on
+    assert workflow["permissions"]["pull-requests"] == "write"
+    (job,) = workflow["jobs"].values()
+    steps = job["steps"]
+    checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout"))
+    assert checkout["with"]["fetch-depth"] == 0
+    assert any(s.get("with", {}).get("repository") for s in steps if "checkout" in s.get("uses", ""))
+    runs = [s.get("run", "") for s in steps]
+    assert any("modeldeploy validate --format github" in r for r in runs)
+    assert any("modeldeploy diff" in r and "--format markdown" in r for r in runs)
+    assert any("modeldeploy install-helm" in r for r in runs)
+    assert any("pip install" in r and "git+" in r for r in runs)
+    sticky = next(s for s in steps if s.get("uses", "").startswith("marocchino/sticky-pull-request-comment"))
+    assert sticky["with"]["header"] and sticky["with"]["path"]
+
+
+def _github_expressions(text: str, values: dict[str, str]) -> str:
+    return re.sub(r"\$\{\{\s*([^}]+?)\s*\}\}", lambda m: values[m.group(1)], text)
+
+
+@pytest.mark.parametrize("charts_elsewhere", [False, True], ids=["charts-in-repo", "charts-repo"])
+def test_github_workflow_commands_run(tmp_path: Path, helm4: Path, charts_elsewhere: bool) -> None:
+    workflow = github_workflow()
+    (job,) = workflow["jobs"].values()
+    clone = pr_checkout(tmp_path, charts=not charts_elsewhere)
+    workspace = clone.parent
+    if charts_elsewhere:
+        shutil.copytree(REPO_ROOT / CHART, workspace / "charts-repo" / CHART)
+    runner_temp = tmp_path / "runner-temp"
+    runner_temp.mkdir()
+    values = {"github.base_ref": "main", "github.workspace": str(workspace), "runner.temp": str(runner_temp)}
+    env = {k: _github_expressions(str(v), values) for k, v in {**workflow.get("env", {}),
+                                                                **job.get("env", {})}.items()}
+    env.update({"RUNNER_TEMP": str(runner_temp), "GITHUB_WORKSPACE": str(workspace), "GITHUB_ACTIONS": "true"})
+    if charts_elsewhere:
+        env["CHARTS_REPOSITORY"] = "example/model-charts"
+    workdir = job.get("defaults", {}).get("run", {}).get("working-directory", ".")
+    ran = []
+    for step in job["steps"]:
+        script = step.get("run", "")
+        if not re.search(r"^\s*modeldeploy ", script, re.MULTILINE):  # pip needs the network
+            continue
+        step_env = {k: _github_expressions(str(v), values) for k, v in step.get("env", {}).items()}
+        proc = run_shell(script, workspace / step.get("working-directory", workdir), {**env, **step_env}, helm4)
+        assert proc.returncode == 0, f"{step.get('name')}: {proc.stdout}{proc.stderr}"
+        ran.append(script)
+    assert len(ran) >= 3  # install-helm, validate, diff
+    comment = (runner_temp / "modeldeploy-diff.md").read_text()
+    assert comment.startswith(diff_report.COMMENT_MARKER)
+    assert "| jukebox | test | canary traffic 20% -> 50%" in comment
+    assert "Base `origin/main`" in comment
+    assert GitopsRepo(clone).git("status", "--porcelain") == ""
+
+
+class _FakeGitLab(BaseHTTPRequestHandler):
+    """The three notes endpoints the GitLab job calls, in memory."""
+
+    notes: list[dict[str, Any]] = []
+    calls: list[str] = []
+
+    def _reply(self, payload: Any) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _body(self) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        return loaded
+
+    def do_GET(self) -> None:
+        self.calls.append(f"GET {self.path.split('?')[0]}")
+        self._reply(self.notes)
+
+    def do_POST(self) -> None:
+        self.calls.append(f"POST {self.path}")
+        assert self.headers["PRIVATE-TOKEN"] == "test-token"
+        note = {"id": 100 + sum(n["id"] >= 100 for n in self.notes), "body": self._body()["body"]}
+        self.notes.append(note)
+        self._reply(note)
+
+    def do_PUT(self) -> None:
+        self.calls.append(f"PUT {self.path}")
+        note_id = int(self.path.rsplit("/", 1)[1])
+        note = next(n for n in self.notes if n["id"] == note_id)
+        note["body"] = self._body()["body"]
+        self._reply(note)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def fake_gitlab() -> Iterator[str]:
+    _FakeGitLab.notes, _FakeGitLab.calls = [{"id": 99, "body": "an unrelated comment"}], []
+    server = HTTPServer(("127.0.0.1", 0), _FakeGitLab)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/api/v4"
+    server.shutdown()
+
+
+def test_gitlab_job_structure_and_commands(tmp_path: Path, helm4: Path, fake_gitlab: str) -> None:
+    document = yaml.safe_load((CI_DIR / "gitlab-ci-modeldeploy.yml").read_text())
+    job = document["modeldeploy"]
+    assert any("merge_request_event" in rule["if"] for rule in job["rules"])
+    assert str(job["variables"]["GIT_DEPTH"]) == "0"
+    lines = [*job.get("before_script", []), *job["script"]]
+    assert any("pip install" in line and "git+" in line for line in lines)
+    assert any("modeldeploy install-helm" in line for line in lines)
+    assert any("modeldeploy validate" in line for line in lines)
+    assert any("modeldeploy diff" in line and "--format markdown" in line for line in lines)
+    clone = pr_checkout(tmp_path)
+    script = "\n".join(line for line in lines if "pip install" not in line)
+    env = {**{k: str(v) for k, v in job["variables"].items()},
+           "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main", "CI_API_V4_URL": fake_gitlab,
+           "CI_PROJECT_ID": "7", "CI_MERGE_REQUEST_IID": "12", "MODELDEPLOY_GITLAB_TOKEN": "test-token",
+           "CI_PROJECT_DIR": str(clone)}
+    for run in (1, 2):  # the second pipeline updates the same note
+        proc = run_shell(script, clone, env, helm4)
+        assert proc.returncode == 0, f"run {run}: {proc.stdout}{proc.stderr}"
+    notes_path = "/api/v4/projects/7/merge_requests/12/notes"
+    assert _FakeGitLab.calls == [f"GET {notes_path}", f"POST {notes_path}",
+                                 f"GET {notes_path}", f"PUT {notes_path}/100"]
+    (note,) = [n for n in _FakeGitLab.notes if n["id"] == 100]
+    assert note["body"].startswith(diff_report.COMMENT_MARKER)
+    assert "canary traffic 20% -> 50%" in note["body"]

@@ -1,0 +1,110 @@
+"""`modeldeploy status`: the deployments of a GitOps repo, read from the configs (no cluster)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO_ROOT, RunCli
+
+FIXTURES = REPO_ROOT / "tests" / "data" / "rollout"
+
+
+@pytest.fixture
+def gitops(tmp_path: Path) -> Path:
+    """A copy of the repo's charts and deployments plus three fixtures in test/, under git."""
+    repo = tmp_path / "gitops"
+    repo.mkdir()
+    shutil.copytree(REPO_ROOT / "charts", repo / "charts")
+    shutil.copytree(REPO_ROOT / "model-deployments", repo / "model-deployments")
+    for name in ("flow", "raw", "no-newline"):
+        target = repo / "model-deployments" / "test" / name / "config.yaml"
+        target.parent.mkdir()
+        shutil.copyfile(FIXTURES / f"{name}.yaml", target)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    return repo
+
+
+TABLE = (
+    "ENV   NAME        VERSION     CANARY  MODE           NAMESPACE    STATUS\n"
+    "prod  jukebox     4562a17c17  -       Serverless     team-a-prod  ok\n"
+    "test  flow        4562a17c17  20%     Serverless     team-a-test  ok\n"
+    "test  jukebox     4562a17c17  20%     Serverless     team-a-test  ok\n"
+    "test  no-newline  4562a17c17  20%     Serverless     team-a-test  ok\n"
+    "test  raw         4562a17c17  -       RawDeployment  team-a-test  ok\n"
+)
+
+
+def test_table_of_every_deployment(run_cli: RunCli, gitops: Path) -> None:
+    result = run_cli(["status"], cwd=gitops)
+    assert (result.returncode, result.stdout, result.stderr) == (0, TABLE, "")
+
+
+def test_one_environment_and_one_deployment(run_cli: RunCli, gitops: Path) -> None:
+    result = run_cli(["status", "prod"], cwd=gitops / "model-deployments")
+    assert result.stdout == ("ENV   NAME     VERSION     CANARY  MODE        NAMESPACE    STATUS\n"
+                             "prod  jukebox  4562a17c17  -       Serverless  team-a-prod  ok\n")
+    result = run_cli(["status", "test/flow", "--repo", str(gitops)], cwd=gitops.parent)
+    assert result.stdout == ("ENV   NAME  VERSION     CANARY  MODE        NAMESPACE    STATUS\n"
+                             "test  flow  4562a17c17  20%     Serverless  team-a-test  ok\n")
+
+
+def test_json(run_cli: RunCli, gitops: Path) -> None:
+    result = run_cli(["status", "test/flow", "--format", "json"], cwd=gitops)
+    assert result.returncode == 0
+    assert json.loads(result.stdout) == {
+        "deployments": [{
+            "env": "test", "name": "flow", "config": "model-deployments/test/flow/config.yaml",
+            "version": "4562a17c17", "canary_percent": 20, "deployment_mode": "Serverless",
+            "namespace": "team-a-test", "valid": True, "error": None,
+        }],
+        "invalid": 0,
+    }
+
+
+def test_invalid_configs_show_their_first_error(run_cli: RunCli, gitops: Path) -> None:
+    target = gitops / "model-deployments" / "test" / "invalid" / "config.yaml"
+    target.parent.mkdir()
+    shutil.copyfile(FIXTURES / "invalid.yaml", target)
+    result = run_cli(["status", "test"], cwd=gitops)
+    assert result.returncode == 1
+    row = result.stdout.splitlines()[2]
+    assert row.startswith("test  invalid     1234e56     20%     Serverless     team-a-test  invalid: "
+                          "line 3: `version: 1234e56` is read by Helm as the number")
+    assert row.endswith("[yaml-implicit-type]")
+    document = json.loads(run_cli(["status", "test/invalid", "--format", "json"], cwd=gitops).stdout)
+    assert document["invalid"] == 1
+    error = document["deployments"][0]["error"]
+    assert (error["line"], error["rule"], document["deployments"][0]["valid"]) == \
+        (3, "yaml-implicit-type", False)
+
+
+def test_unloadable_config_and_broken_environment(run_cli: RunCli, gitops: Path) -> None:
+    (gitops / "model-deployments" / "test" / "flow" / "config.yaml").write_text("name: [flow\n")
+    (gitops / "model-deployments" / "prod" / "environment.yaml").write_text("namespace: 42\n")
+    result = run_cli(["status"], cwd=gitops)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[1].startswith("prod  jukebox     4562a17c17  -       Serverless     prod         invalid: ")
+    assert lines[2].startswith("test  flow        ?           -       ?              team-a-test  invalid: "
+                               "line 2: YAML syntax error")
+
+
+@pytest.mark.parametrize(("selector", "message"), [
+    ("tset", "no environment tset; did you mean test? (existing: prod, test)"),
+    ("test/jukbox", "no deployment test/jukbox; did you mean test/jukebox?"),
+])
+def test_unknown_selector(run_cli: RunCli, gitops: Path, selector: str, message: str) -> None:
+    result = run_cli(["status", selector], cwd=gitops)
+    assert result.returncode == 1
+    assert message.replace("test/jukbox;", f"{selector};") in result.stderr
+
+
+def test_outside_a_repository(run_cli: RunCli, tmp_path: Path) -> None:
+    result = run_cli(["status"], cwd=tmp_path)
+    assert result.returncode == 2
+    assert "not inside a git repository; pass --repo DIR" in result.stderr

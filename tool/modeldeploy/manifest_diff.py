@@ -1,0 +1,137 @@
+"""Object-keyed unified diffs of two rendered manifest streams.
+
+Both sides are parsed into objects keyed by (kind, namespace, name, apiVersion)
+and each object is dumped with sorted keys, so neither key order nor document
+order makes noise (argocd-diff-preview#69): only objects whose content changed
+are diffed, each under its own `a/<env>/<deployment>/<Kind>/<name>` label.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+try:  # the C loader is ~10x faster; same documents either way
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on the PyYAML build
+    _Loader = yaml.SafeLoader
+
+CONTEXT_LINES = 3
+DEV_NULL = "/dev/null"
+# No folding of long strings (storageUri, args): a folded line would diff as several.
+_DUMP_WIDTH = 1 << 16
+
+
+@dataclass(frozen=True, order=True)
+class ObjectKey:
+    kind: str
+    namespace: str
+    name: str
+    api_version: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+
+@dataclass(frozen=True)
+class ObjectDiff:
+    key: ObjectKey
+    status: str  # "added", "removed" or "changed"
+    text: str  # the unified diff, lines joined by "\n", with a final "\n"
+    added: int  # "+" lines, headers excluded
+    removed: int
+
+
+def parse_objects(manifests: str) -> dict[ObjectKey, str]:
+    """Each object of a multi-document stream, dumped canonically, by key.
+
+    Documents that are not Kubernetes objects (no kind or name) and repeats of
+    a key get a positional key, so nothing is dropped silently.
+    """
+    objects: dict[ObjectKey, str] = {}
+    try:
+        documents = [d for d in yaml.load_all(manifests, Loader=_Loader) if d is not None]
+    except yaml.YAMLError:
+        # helm output is YAML; if it is not, diff it as text rather than fail
+        return {ObjectKey("(unparsed)", "", "manifests", ""): manifests}
+    for index, document in enumerate(documents):
+        key = _key(document, index)
+        if key in objects:
+            key = ObjectKey(key.kind, key.namespace, f"{key.name}#{index + 1}", key.api_version)
+        objects[key] = canonical_dump(document)
+    return objects
+
+
+def canonical_dump(document: Any) -> str:
+    text: str = yaml.safe_dump(document, sort_keys=True, default_flow_style=False,
+                               allow_unicode=True, width=_DUMP_WIDTH)
+    return text
+
+
+def _key(document: Any, index: int) -> ObjectKey:
+    if isinstance(document, dict):
+        metadata = document.get("metadata")
+        metadata = metadata if isinstance(metadata, dict) else {}
+        kind, name = document.get("kind"), metadata.get("name")
+        if isinstance(kind, str) and isinstance(name, str):
+            namespace = metadata.get("namespace")
+            api_version = document.get("apiVersion")
+            return ObjectKey(kind, namespace if isinstance(namespace, str) else "", name,
+                             api_version if isinstance(api_version, str) else "")
+    return ObjectKey("(document)", "", str(index + 1), "")
+
+
+def diff_manifests(before: str | None, after: str | None, before_prefix: str,
+                   after_prefix: str) -> list[ObjectDiff]:
+    """The changed objects between two streams (None: the side does not exist).
+
+    Prefixes name each side in the labels, e.g. `a/test/jukebox` and `b/test/jukebox`.
+    """
+    old = parse_objects(before) if before is not None else {}
+    new = parse_objects(after) if after is not None else {}
+    diffs = []
+    for key in sorted(old.keys() | new.keys()):
+        if old.get(key) == new.get(key):
+            continue
+        status = "added" if key not in old else "removed" if key not in new else "changed"
+        diffs.append(_object_diff(key, status, old.get(key), new.get(key), before_prefix, after_prefix))
+    return diffs
+
+
+def _object_diff(key: ObjectKey, status: str, old: str | None, new: str | None,
+                 before_prefix: str, after_prefix: str) -> ObjectDiff:
+    from_label = DEV_NULL if old is None else f"{before_prefix}/{key.label}"
+    to_label = DEV_NULL if new is None else f"{after_prefix}/{key.label}"
+    lines = list(difflib.unified_diff((old or "").splitlines(), (new or "").splitlines(),
+                                      from_label, to_label, n=CONTEXT_LINES, lineterm=""))
+    body = lines[2:]  # the two file headers are always first
+    added = sum(line.startswith("+") for line in body)
+    removed = sum(line.startswith("-") for line in body)
+    return ObjectDiff(key, status, "\n".join(lines) + "\n", added, removed)
+
+
+def predictor_specs(manifests: str | None) -> dict[str, Any]:
+    """Each InferenceService's spec.predictor minus canaryTrafficPercent, by object name.
+
+    A change here makes Knative roll out a new revision; a change of the canary
+    field alone only moves traffic between the revisions that exist.
+    """
+    if manifests is None:
+        return {}
+    try:
+        documents = list(yaml.load_all(manifests, Loader=_Loader))
+    except yaml.YAMLError:
+        return {}
+    specs: dict[str, Any] = {}
+    for document in documents:
+        if not (isinstance(document, dict) and document.get("kind") == "InferenceService"):
+            continue
+        metadata, spec = document.get("metadata"), document.get("spec")
+        if isinstance(metadata, dict) and isinstance(spec, dict) and isinstance(spec.get("predictor"), dict):
+            predictor = {k: v for k, v in spec["predictor"].items() if k != "canaryTrafficPercent"}
+            specs[str(metadata.get("name"))] = predictor
+    return specs

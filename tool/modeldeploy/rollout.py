@@ -1,0 +1,242 @@
+"""Rollout commands as planned edits: canary set/promote/rollback and release.
+
+Each plan_* function reads one config, computes its new text with config_edit,
+checks the new text with the checks `modeldeploy validate` runs, and returns a
+Plan: what will happen in plain words (rollout_summary), the diff, the bytes to
+write. A config that is already invalid, or would become invalid, is refused with
+its diagnostics. Nothing is written until apply(plan); nothing here prints.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import config_edit
+from .config_check import check_config, check_config_text
+from .diagnostics import Diagnostic, Severity
+from .discovery import ENVIRONMENT_FILENAME, default_charts_root, display_path
+from .environments import load_environment
+from .fileio import write_atomic
+from .rollout_summary import RolloutState, Sentence, describe_change
+from .status import Deployment, find_deployment
+
+BOM = b"\xef\xbb\xbf"
+IMAGE_KEYS = ("version", "image_repository", "image_namespace")  # what a release copies
+MIN_PERCENT, MAX_PERCENT = 0, 100
+
+
+class RolloutError(Exception):
+    """A request that cannot be carried out (bad percent, uneditable layout, file changed)."""
+
+
+@dataclass
+class Plan:
+    deployment: Deployment
+    before: bytes
+    after: bytes | None = None  # None: nothing to write (refused, or nothing to change)
+    sentences: list[Sentence] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)  # errors refuse; warnings are shown
+    refusal: str | None = None  # why the edit is refused
+    unchanged: str | None = None  # why there is nothing to do
+    notes: list[str] = field(default_factory=list)  # e.g. a kept comment that names the old value
+
+    @property
+    def display(self) -> str:
+        """The config as shown in messages and in the diff headers."""
+        return self.deployment.config.display
+
+    def diff(self) -> str:
+        """A unified diff from the file on disk to the planned file (empty when nothing changes)."""
+        if self.after is None:
+            return ""
+        lines = difflib.unified_diff(
+            _decode(self.before).splitlines(keepends=True), _decode(self.after).splitlines(keepends=True),
+            fromfile=f"a/{self.display}", tofile=f"b/{self.display}")
+        return "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n"
+                       for line in lines)
+
+
+def _decode(data: bytes) -> str:
+    return data.removeprefix(BOM).decode("utf-8")
+
+
+def _errors(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    return [d for d in diagnostics if d.severity is Severity.ERROR]
+
+
+Edit = Callable[[str], str]
+
+
+def _plan(deployment: Deployment, cwd: Path, edit_for: Callable[[dict[str, Any]], Edit | str]) -> Plan:
+    """Check the file, build the edit `edit_for(values)` chooses (a str: nothing to do), check the result.
+
+    Validation is the same as `validate` for one file: the environment settings,
+    the strict YAML loader, the schema and every rule; warnings do not block.
+    """
+    config = deployment.config
+    if config.path.is_symlink():
+        raise RolloutError(f"{config.display} is a symbolic link; edit the file it points to")
+    before = config.path.read_bytes()
+    plan = Plan(deployment, before)
+    environment, env_problems = load_environment(config.env_dir, cwd)
+    charts_root = default_charts_root(config.path)
+    current = check_config(config, environment, charts_root)
+    plan.diagnostics = sorted([*env_problems, *current.diagnostics])
+    if _errors(plan.diagnostics) or current.loaded is None:
+        invalid = display_path(config.env_dir / ENVIRONMENT_FILENAME, cwd) if _errors(env_problems) \
+            else config.display
+        plan.refusal = (f"{invalid} is invalid; fix it first (`modeldeploy validate` lists the "
+                        "problems); nothing was changed")
+        return plan
+    edit = edit_for(current.loaded.value)
+    if isinstance(edit, str):
+        plan.unchanged = edit
+        return plan
+    text = _decode(before)
+    try:
+        new_text = edit(text)
+    except config_edit.EditError as exc:
+        raise RolloutError(f"{config.display}: {exc}") from exc
+    planned = check_config_text(config, environment, charts_root, new_text)
+    plan.diagnostics = sorted([*env_problems, *planned.diagnostics])
+    if _errors(plan.diagnostics) or planned.loaded is None:
+        plan.refusal = f"the change would make {config.display} invalid; nothing was changed"
+        return plan
+    plan.sentences = describe_change(RolloutState.from_values(current.loaded.value),
+                                     RolloutState.from_values(planned.loaded.value))
+    plan.after = (BOM if before.startswith(BOM) else b"") + new_text.encode("utf-8")
+    replaced = [str(current.loaded.value[key]) for key in IMAGE_KEYS
+                if current.loaded.value.get(key) != planned.loaded.value.get(key)]
+    plan.notes = stale_comments(text, new_text, replaced, _percent(planned.loaded.value))
+    return plan
+
+
+_PERCENT_MENTION = re.compile(r"(?<![\w.])(\d{1,3})\s*%")
+
+
+def stale_comments(before: str, after: str, old_values: list[str], percent: int | None) -> list[str]:
+    """Notes on edited lines whose kept comment no longer fits (edits keep comments as written).
+
+    A comment is stale when it names one of `old_values`, or a percentage other than
+    the new split (`percent` and 100 - `percent`).
+    """
+    split = {percent, 100 - percent} if percent is not None else set()
+    old_lines, new_lines = before.splitlines(), after.splitlines()
+    notes = []
+    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
+    for tag, a1, a2, b1, b2 in matcher.get_opcodes():
+        if tag != "replace" or a2 - a1 != b2 - b1:
+            continue
+        for number, line in enumerate(new_lines[b1:b2], start=b1 + 1):
+            comment = line.partition(" #")[2]
+            names_old = any(re.search(rf"(?<![\w.-]){re.escape(v)}(?![\w.-])", comment) for v in old_values)
+            other_split = any(int(m) not in split for m in _PERCENT_MENTION.findall(comment))
+            if comment and (names_old or other_split):
+                notes.append(f"line {number} keeps its comment `#{comment}`; update it if it "
+                             "describes the old setting")
+    return notes
+
+
+def _percent(values: dict[str, Any]) -> int | None:
+    canary = values.get(config_edit.CANARY_KEY)
+    percent = canary.get(config_edit.PERCENT_KEY) if isinstance(canary, dict) else None
+    return percent if isinstance(percent, int) else None
+
+
+def check_percent(percent: int) -> int:
+    if not MIN_PERCENT <= percent <= MAX_PERCENT:
+        raise RolloutError(f"canary traffic percent {percent} is outside {MIN_PERCENT}..{MAX_PERCENT} "
+                           "(100 sends all traffic to the latest revision, 0 rolls back)")
+    return percent
+
+
+def _set_percent(percent: int) -> Edit:
+    return lambda text: config_edit.set_canary_percent(text, percent)
+
+
+def plan_canary_set(root: Path, ref: str, percent: int, cwd: Path) -> Plan:
+    check_percent(percent)
+    deployment = find_deployment(root, ref, cwd)
+
+    def edit_for(values: dict[str, Any]) -> Edit | str:
+        if _percent(values) == percent:
+            return f"{deployment.ref}: canary traffic is already {percent}%; nothing to change"
+        return _set_percent(percent)
+
+    return _plan(deployment, cwd, edit_for)
+
+
+def plan_canary_rollback(root: Path, ref: str, cwd: Path) -> Plan:
+    deployment = find_deployment(root, ref, cwd)
+
+    def edit_for(values: dict[str, Any]) -> Edit | str:
+        if _percent(values) == 0:
+            return (f"{deployment.ref}: canary traffic is already 0%: all traffic is on the previous "
+                    "revision; nothing to change")
+        return _set_percent(0)
+
+    return _plan(deployment, cwd, edit_for)
+
+
+def plan_canary_promote(root: Path, ref: str, cwd: Path) -> Plan:
+    deployment = find_deployment(root, ref, cwd)
+
+    def edit_for(values: dict[str, Any]) -> Edit | str:
+        if _percent(values) is None:
+            return (f"{deployment.ref} has no canary: the latest revision already receives all "
+                    "traffic; nothing to promote")
+        return lambda text: config_edit.remove_key(text, config_edit.CANARY_KEY)
+
+    return _plan(deployment, cwd, edit_for)
+
+
+def plan_release(root: Path, name: str, from_env: str, to_env: str, canary: int | None,
+                 cwd: Path) -> Plan:
+    """Copy the model version and image location of FROM/NAME into TO/NAME (and start a canary)."""
+    if canary is not None:
+        check_percent(canary)
+    if from_env == to_env:
+        raise RolloutError(f"--from and --to are both {from_env!r}; name two environments")
+    source = find_deployment(root, f"{from_env}/{name}", cwd)
+    target = find_deployment(root, f"{to_env}/{name}", cwd)
+    source_environment, env_problems = load_environment(source.config.env_dir, cwd)
+    source_check = check_config(source.config, source_environment,
+                                default_charts_root(source.config.path))
+    if _errors([*env_problems, *source_check.diagnostics]) or source_check.loaded is None:
+        plan = Plan(target, target.config.path.read_bytes())
+        plan.diagnostics = sorted([*env_problems, *source_check.diagnostics])
+        plan.refusal = (f"the source {source.config.display} is invalid; fix it before releasing "
+                        "from it; nothing was changed")
+        return plan
+    released = {key: source_check.loaded.value[key] for key in IMAGE_KEYS}
+
+    def edit_for(values: dict[str, Any]) -> Edit | str:
+        changed = [key for key in IMAGE_KEYS if values.get(key) != released[key]]
+        if not changed and (canary is None or _percent(values) == canary):
+            return (f"{target.ref} already runs version {released['version']} from the same image "
+                    f"as {source.ref}; nothing to release")
+
+        def edit(text: str) -> str:
+            for key in changed:
+                text = config_edit.set_value(text, (key,), released[key])
+            return text if canary is None else config_edit.set_canary_percent(text, canary)
+
+        return edit
+
+    return _plan(target, cwd, edit_for)
+
+
+def apply(plan: Plan) -> None:
+    """Write the planned file atomically, unless it changed on disk since it was planned."""
+    if plan.after is None:
+        return
+    path = plan.deployment.config.path
+    if path.read_bytes() != plan.before:
+        raise RolloutError(f"{plan.display} changed on disk while the edit was planned; run the "
+                           "command again")
+    write_atomic(path, plan.after)
