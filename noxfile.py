@@ -70,3 +70,13 @@ def schemas(session: nox.Session) -> None:
     session.run("python", "tool/scripts/generate_kserve_schemas.py", "--out", "schemas",
                 "--wheel-dir", ".nox/kserve-wheels")
     session.run("python", "tool/scripts/sync_config_schema.py")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Time validate/render/diff on a synthetic repo of 1,000 deployments -> docs/benchmarks.md.
+
+    Options after --, e.g. `./noxw -s bench -- --n 200 --repeat 5`."""
+    install_project(session)
+    install_helm(session, "4")
+    session.run("python", "tool/scripts/bench.py", *session.posargs)

@@ -41,15 +41,21 @@ def assert_golden(name: str, actual: str) -> None:
     expected = path.read_bytes()
     if expected == data:
         return
-    diff = list(difflib.unified_diff(
-        expected.decode("utf-8", errors="replace").splitlines(keepends=True),
-        actual.splitlines(keepends=True),
-        f"tests/golden/{name} (expected)", f"{name} (actual)"))
-    if not diff:  # same lines, different line endings or final newline
-        diff = [f"contents differ only in line endings or the final newline: expected "
-                f"{expected[-20:]!r}, got {data[-20:]!r}\n"]
-    shown = "".join(line if line.endswith("\n") else line + "\n" for line in diff[:_MAX_SHOWN_LINES])
-    more = f"... {len(diff) - _MAX_SHOWN_LINES} more diff lines\n" if len(diff) > _MAX_SHOWN_LINES else ""
+    def normalised(raw: bytes) -> bytes:
+        return raw.replace(b"\r\n", b"\n").rstrip(b"\n")
+
+    if normalised(expected) == normalised(data):
+        shown = (f"contents differ only in line endings or the final newline: expected ends "
+                 f"{expected[-12:]!r}, got {data[-12:]!r}\n")
+        more = ""
+    else:
+        diff = list(difflib.unified_diff(
+            expected.decode("utf-8", errors="replace").splitlines(keepends=True),
+            actual.splitlines(keepends=True),
+            f"tests/golden/{name} (expected)", f"{name} (actual)"))
+        shown = "".join(line if line.endswith("\n") else line + "\n" for line in diff[:_MAX_SHOWN_LINES])
+        more = (f"... {len(diff) - _MAX_SHOWN_LINES} more diff lines\n"
+                if len(diff) > _MAX_SHOWN_LINES else "")
     pytest.fail(f"output differs from the golden file tests/golden/{name}. If the change is "
                 f"intended, run `./noxw -s golden` and review `git diff tests/golden`.\n"
                 f"{shown}{more}", pytrace=False)

@@ -17,13 +17,14 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import yaml
-from golden import assert_golden
 
+import golden
 from conftest import REPO_ROOT, RunCli
+from golden import assert_golden
 from modeldeploy import diff_report, diffing, manifest_diff, pipeline
 from modeldeploy import helm as helm_runner
 from modeldeploy.diagnostics import error
@@ -178,7 +179,8 @@ def test_affected_configs_rules() -> None:
     folders = {c: ("charts/other" if "/c/" in c else CHART) for c in configs}
 
     def affected(*changed: str, charts: bool = True) -> dict[str, set[str]]:
-        found = diffing.affected_configs(set(changed), configs, configs, (lambda: folders) if charts else None)
+        chart_folders = (lambda: folders) if charts else None
+        found = diffing.affected_configs(set(changed), configs, configs, chart_folders)
         return {c.split("/", 1)[1].rsplit("/", 1)[0]: r for c, r in found.items()}
 
     assert affected("model-deployments/test/a/config.yaml") == {"test/a": {"config"}}
@@ -188,7 +190,8 @@ def test_affected_configs_rules() -> None:
     everything = {f"{env}/{name}" for env in ("test", "prod") for name in ("a", "b", "c")}
     assert set(affected("charts/common/templates/_labels.tpl")) == everything  # a library chart
     assert set(affected("schemas/config.schema.json")) == everything
-    assert affected("README.md", "model-deployments/test/a/README.md", "model-deployments/test/applicationset.yaml") == {}
+    assert affected("README.md", "model-deployments/test/a/README.md",
+                    "model-deployments/test/applicationset.yaml") == {}
     assert affected(f"{CHART}/values.yaml", charts=False) == {}  # --charts-root: charts are elsewhere
 
 
@@ -210,7 +213,8 @@ def test_path_arguments_limit_the_diff(repo: GitopsRepo, helm4: Path, run_cli: R
     repo.config("prod/jukebox", config_text("jukebox"))
     only_prod = repo.diff(helm4, base="HEAD", paths=("model-deployments/prod",))
     assert [d.label for d in only_prod.deployments] == ["prod/jukebox"]
-    proc = run_cli(["diff", "--base", "HEAD", "jukebox/config.yaml"], cwd=repo.root / "model-deployments/test")
+    proc = run_cli(["diff", "--base", "HEAD", "jukebox/config.yaml"],
+                   cwd=repo.root / "model-deployments/test")
     assert proc.returncode == 0, proc.stderr
     assert "test/jukebox" in proc.stdout and "prod/jukebox" not in proc.stdout
     missing = run_cli(["diff", "--base", "HEAD", "model-deployments/nowhere"], cwd=repo.root)
@@ -228,6 +232,14 @@ def test_external_charts_root_serves_both_sides(tmp_path: Path, helm4: Path) -> 
     (deployment,) = repo.diff(helm4, base="HEAD", charts_root=charts).deployments
     assert deployment.reasons == ("config",)
     assert [s.rule for s in deployment.sentences] == ["canary-step", "rollback"]
+
+
+def test_charts_root_inside_the_repository_is_read_at_each_ref(repo: GitopsRepo, helm4: Path) -> None:
+    helpers = repo.root / CHART / "templates/_helpers.tpl"
+    helpers.write_text(helpers.read_text().replace("music-transformer:1.0.0", "music-transformer:1.1.0"))
+    (deployment,) = repo.diff(helm4, base="HEAD", charts_root=repo.root).deployments
+    assert deployment.reasons == ("chart",)
+    assert deployment.objects[0].text.count("music-transformer:1.1.0") == 1
 
 
 # -- invalid configs, errors and exit codes --------------------------------------------------------
@@ -320,7 +332,7 @@ def synthetic_result(deployments: int, lines_each: int) -> DiffResult:
         key = manifest_diff.ObjectKey("ConfigMap", "team-a-test", "big", "v1")
         result.deployments.append(DeploymentDiff(
             "test", None, f"model-deployments/test/m{i:03d}/config.yaml", ("config",), "added",
-            [Sentence("new-deployment", f"new deployment 'm{i:03d}': version v1 receives all traffic once ready")],
+            [Sentence("new-deployment", f"new deployment 'm{i:03d}': version v1 receives all traffic")],
             [manifest_diff.ObjectDiff(key, "added", text, lines_each, 0)]))
     return result
 
@@ -340,7 +352,7 @@ def test_markdown_cuts_diffs_not_the_summary() -> None:
     assert "> **Cut:**" not in diff_report.format_markdown(result).split("test/m000: +10 -0")[1]
     assert ("See it in full: `modeldeploy diff --base origin/main model-deployments/test/m005/config.yaml`"
             in text)
-    assert_golden("diff/truncated-tail.md", text[-1500:])
+    assert_golden("diff/truncated-tail.md", "\n".join(text.splitlines()[-8:]) + "\n")
 
 
 def test_markdown_summary_alone_too_long_keeps_the_table() -> None:
@@ -371,8 +383,9 @@ def test_key_and_document_order_make_no_noise() -> None:
 
 
 def test_added_removed_and_changed_objects() -> None:
-    before = "kind: A\napiVersion: v1\nmetadata: {name: x}\nspec: {n: 1}\n---\nkind: Gone\nmetadata: {name: g}\n"
-    after = "kind: A\napiVersion: v1\nmetadata: {name: x}\nspec: {n: 2}\n---\nkind: New\nmetadata: {name: n}\n"
+    common = "kind: A\napiVersion: v1\nmetadata: {name: x}\n"
+    before = common + "spec: {n: 1}\n---\nkind: Gone\nmetadata: {name: g}\n"
+    after = common + "spec: {n: 2}\n---\nkind: New\nmetadata: {name: n}\n"
     diffs = manifest_diff.diff_manifests(before, after, "a/test/d", "b/test/d")
     assert [(d.key.label, d.status, d.added, d.removed) for d in diffs] == [
         ("A/x", "changed", 1, 1), ("Gone/g", "removed", 0, 3), ("New/n", "added", 3, 0)]
@@ -449,7 +462,8 @@ def test_github_workflow_commands_run(tmp_path: Path, helm4: Path, charts_elsewh
     values = {"github.base_ref": "main", "github.workspace": str(workspace), "runner.temp": str(runner_temp)}
     env = {k: _github_expressions(str(v), values) for k, v in {**workflow.get("env", {}),
                                                                 **job.get("env", {})}.items()}
-    env.update({"RUNNER_TEMP": str(runner_temp), "GITHUB_WORKSPACE": str(workspace), "GITHUB_ACTIONS": "true"})
+    env.update({"RUNNER_TEMP": str(runner_temp), "GITHUB_WORKSPACE": str(workspace),
+                "GITHUB_ACTIONS": "true"})
     if charts_elsewhere:
         env["CHARTS_REPOSITORY"] = "example/model-charts"
     workdir = job.get("defaults", {}).get("run", {}).get("working-directory", ".")
@@ -459,7 +473,8 @@ def test_github_workflow_commands_run(tmp_path: Path, helm4: Path, charts_elsewh
         if not re.search(r"^\s*modeldeploy ", script, re.MULTILINE):  # pip needs the network
             continue
         step_env = {k: _github_expressions(str(v), values) for k, v in step.get("env", {}).items()}
-        proc = run_shell(script, workspace / step.get("working-directory", workdir), {**env, **step_env}, helm4)
+        cwd = workspace / step.get("working-directory", workdir)
+        proc = run_shell(script, cwd, {**env, **step_env}, helm4)
         assert proc.returncode == 0, f"{step.get('name')}: {proc.stdout}{proc.stderr}"
         ran.append(script)
     assert len(ran) >= 3  # install-helm, validate, diff
@@ -473,8 +488,8 @@ def test_github_workflow_commands_run(tmp_path: Path, helm4: Path, charts_elsewh
 class _FakeGitLab(BaseHTTPRequestHandler):
     """The three notes endpoints the GitLab job calls, in memory."""
 
-    notes: list[dict[str, Any]] = []
-    calls: list[str] = []
+    notes: ClassVar[list[dict[str, Any]]] = []
+    calls: ClassVar[list[str]] = []
 
     def _reply(self, payload: Any) -> None:
         data = json.dumps(payload).encode()
@@ -545,3 +560,25 @@ def test_gitlab_job_structure_and_commands(tmp_path: Path, helm4: Path, fake_git
     (note,) = [n for n in _FakeGitLab.notes if n["id"] == 100]
     assert note["body"].startswith(diff_report.COMMENT_MARKER)
     assert "canary traffic 20% -> 50%" in note["body"]
+
+
+# -- the golden-file helper ------------------------------------------------------------------------
+
+def test_golden_files_fail_when_missing_and_change_only_on_request(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(golden, "GOLDEN_DIR", tmp_path)
+    monkeypatch.delenv(golden.UPDATE_ENV, raising=False)
+    with pytest.raises(pytest.fail.Exception, match="does not exist"):
+        assert_golden("diff/x.md", "one\n")
+    assert not (tmp_path / "diff/x.md").exists()  # never written silently
+    monkeypatch.setenv(golden.UPDATE_ENV, "1")
+    assert_golden("diff/x.md", "one\n")
+    assert (tmp_path / "diff/x.md").read_bytes() == b"one\n"
+    monkeypatch.delenv(golden.UPDATE_ENV)
+    assert_golden("diff/x.md", "one\n")
+    with pytest.raises(pytest.fail.Exception, match=r"(?s)@@.*-one\n\+two"):
+        assert_golden("diff/x.md", "two\n")
+    with pytest.raises(pytest.fail.Exception, match="only in line endings"):
+        assert_golden("diff/x.md", "one\r\n")
+    with pytest.raises(ValueError):
+        golden.golden_path("../outside.md")

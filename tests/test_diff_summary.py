@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from golden import assert_golden
-from test_diff import CHART, INVALID, GitopsRepo, config_text
 
+from golden import assert_golden
 from modeldeploy import diff_report
+from test_diff import CHART, INVALID, GitopsRepo, config_text
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def _new_and_removed(repo: GitopsRepo) -> None:
 
 def _chart_change(repo: GitopsRepo) -> None:
     template = repo.root / CHART / "templates/inferenceservice.yaml"
-    template.write_text(template.read_text().replace("    minReplicas: 1\n    maxReplicas: {{ if", 
+    template.write_text(template.read_text().replace("    minReplicas: 1\n    maxReplicas: {{ if",
                                                      "    minReplicas: 2\n    maxReplicas: {{ if", 1))
 
 
@@ -85,7 +85,8 @@ SCENARIOS: dict[str, Scenario] = {
                                      _set("test/jukebox", config_text("jukebox", "5f6e7d8c9b", canary=20)),
                                      {"test/jukebox": ["version-change", "canary-split"]}),
     "new-and-removed": Scenario({**JUKEBOX_20, "test/old-model": config_text("old-model")}, _new_and_removed,
-                                {"test/new-model": ["new-deployment"], "test/old-model": ["removed-deployment"]}),
+                                {"test/new-model": ["new-deployment"],
+                                 "test/old-model": ["removed-deployment"]}),
     "chart-change-fan-out": Scenario(
         {**JUKEBOX_20, "test/ranker": config_text("ranker"), "prod/jukebox": config_text("jukebox")},
         _chart_change, {"prod/jukebox": ["chart-change"], "test/jukebox": ["chart-change"],
@@ -94,7 +95,8 @@ SCENARIOS: dict[str, Scenario] = {
                                   {"test/jukebox-v2": ["moved", "version-change", "canary-split"]}),
     "added-after-base": Scenario(JUKEBOX_20, _added_later, {"test/ranker": ["new-deployment"]}),
     # A canary in RawDeployment mode is invalid (canary-raw-deployment): the switch drops it.
-    "raw-mode-switch": Scenario(JUKEBOX_20, _set("test/jukebox", config_text("jukebox", mode="RawDeployment")),
+    "raw-mode-switch": Scenario(JUKEBOX_20,
+                                _set("test/jukebox", config_text("jukebox", mode="RawDeployment")),
                                 {"test/jukebox": ["mode-change"]}),
     "namespace-change": Scenario({**JUKEBOX_20, "test/ranker": config_text("ranker")}, _namespace,
                                  {"test/jukebox": ["namespace-change"], "test/ranker": ["namespace-change"]}),
@@ -102,7 +104,8 @@ SCENARIOS: dict[str, Scenario] = {
     "invalid-head": Scenario({**JUKEBOX_20, "test/ranker": config_text("ranker")},
                              lambda repo: (repo.config("test/jukebox", INVALID),
                                            repo.config("test/ranker", config_text("ranker", "5f6e7d8c9b"))),
-                             {"test/jukebox": ["invalid-config"], "test/ranker": ["version-change", "all-at-once"]},
+                             {"test/jukebox": ["invalid-config"],
+                              "test/ranker": ["version-change", "all-at-once"]},
                              exit_code=1),
     "no-deployment-change": Scenario(JUKEBOX_20, lambda repo: repo.write("README.md", "docs only\n"), {}),
 }
@@ -156,7 +159,8 @@ def test_canary_20_to_50_in_every_format(tmp_path: Path, helm4: Path) -> None:
     repo.commit("canary 50")
     result = repo.diff(helm4, base="HEAD~1", head="HEAD")
     assert [s.text for s in result.deployments[0].sentences] == [
-        "canary traffic 20% -> 50%", "the latest revision receives 50% of traffic; 50% stays on the previous revision"]
+        "canary traffic 20% -> 50%",
+        "the latest revision receives 50% of traffic; 50% stays on the previous revision"]
     assert_golden("diff/canary-20-to-50.md", diff_report.format_markdown(result))
     assert_golden("diff/canary-20-to-50.txt", diff_report.format_text(result))
     assert_golden("diff/canary-20-to-50.json", diff_report.format_json(result))

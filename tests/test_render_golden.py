@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from golden import assert_golden
 
 from conftest import REPO_ROOT, RunCli
+from golden import assert_golden
 
 CANARY_CASES = REPO_ROOT / "tests" / "data" / "canary-cases" / "model-deployments" / "test"
 CASES = {

@@ -21,7 +21,8 @@ def state(version: str = "v1", canary: int | None = None, mode: str = rs.SERVERL
 RAW = rs.RAW
 # (rule function, before, after, expected sentence text or None)
 CASES: list[tuple[object, RolloutState | None, RolloutState | None, str | None]] = [
-    (rs.new_deployment, None, state(), "new deployment 'jukebox': version v1 receives all traffic once ready"),
+    (rs.new_deployment, None, state(),
+     "new deployment 'jukebox': version v1 receives all traffic once ready"),
     (rs.new_deployment, state(), state("v2"), None),
     (rs.removed_deployment, state(), None,
      "removed deployment 'jukebox': its InferenceService and all its revisions are deleted"),

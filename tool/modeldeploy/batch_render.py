@@ -43,11 +43,15 @@ import copy
 import fnmatch
 import json
 import math
+import multiprocessing
 import os
 import re
 import secrets
 import shutil
+import sys
 import tempfile
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,12 +60,18 @@ from typing import Any
 import yaml
 
 from . import helm as helm_runner
-from .config_check import ConfigCheck
+from . import manifest_check
+from .config_check import ConfigCheck, check_config
+from .diagnostics import Diagnostic
+from .discovery import ConfigFile
+from .environments import Environment
+from .fileio import write_atomic
+from .memo_validator import MemoRegistry
 from .render import RenderOutcome, render_config
 from .yaml_loader import LoadedYaml, load_yaml_text
 
 MIN_GROUP = 6  # fewer deployments of one chart: one helm process each
-MAX_BATCH = 64  # deployments per helm process
+MAX_BATCH = 200  # deployments per helm process
 MAX_RELEASE_NAME = 53
 _RELEASE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _RELEASE_FIELDS = ("Name", "Namespace", "Service", "IsInstall", "IsUpgrade", "Revision")
@@ -74,7 +84,7 @@ _UNSUPPORTED = (
     (re.compile(r"\bgetHostByName\b"), "getHostByName"),
     (re.compile(r"helm\.sh/hook"), "hooks"),
     (re.compile(r"\.(AsMap|Table|YAML|Encode|PathValue)\b"), "methods of .Values"),
-    (re.compile(r"\.Release\b(?!\.(?:%s)\b)" % "|".join(_RELEASE_FIELDS)), "other uses of .Release"),
+    (re.compile(rf"\.Release\b(?!\.(?:{'|'.join(_RELEASE_FIELDS)})\b)"), "other uses of .Release"),
     (re.compile(r"\.Template\b(?!\.(?:Name|BasePath)\b)"), "other uses of .Template"),
 )
 _DEFINE = re.compile(r"\{\{-?\s*(define|block)\b")
@@ -275,26 +285,23 @@ def unambiguous(loaded: LoadedYaml) -> bool:
 
 
 def coalesce(defaults: dict[str, Any], values: dict[str, Any]) -> dict[str, Any] | None:
-    """helm's CoalesceValues(chart, values) for a chart without dependencies.
+    """helm's CoalesceValues(chart, values) for a chart without dependencies (values win).
 
-    None when a table meets a non-table (helm warns and picks one; left to helm).
+    Shares unchanged parts with its inputs: serialize it, do not mutate it. None when
+    a table meets a non-table (helm warns and picks one: left to helm alone).
     """
-    result = copy.deepcopy(values)
-    if not _coalesce_tables(result, defaults):
-        return None
+    result = dict(values)
+    for key, default in defaults.items():
+        if key not in result:
+            result[key] = default
+        elif isinstance(default, dict) or isinstance(result[key], dict):
+            if not (isinstance(default, dict) and isinstance(result[key], dict)):
+                return None
+            merged = coalesce(default, result[key])
+            if merged is None:
+                return None
+            result[key] = merged
     return result
-
-
-def _coalesce_tables(dst: dict[str, Any], src: dict[str, Any]) -> bool:
-    for key, default in src.items():
-        if key not in dst:
-            dst[key] = copy.deepcopy(default)
-        elif isinstance(default, dict) or isinstance(dst[key], dict):
-            if not (isinstance(default, dict) and isinstance(dst[key], dict)):
-                return False
-            if not _coalesce_tables(dst[key], default):
-                return False
-    return True
 
 
 def _json_values(value: Any) -> str | None:
@@ -302,16 +309,6 @@ def _json_values(value: Any) -> str | None:
         return json.dumps(value, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError):
         return None
-
-
-def _finite(value: Any) -> bool:
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, dict):
-        return all(_finite(v) for v in value.values())
-    if isinstance(value, list):
-        return all(_finite(v) for v in value)
-    return True
 
 
 # --- the wrapper chart ---------------------------------------------------------------------------
@@ -322,11 +319,13 @@ class Wrapper:
     directory: Path
     nonce: str
     slots: int
+    separator: str  # between the slot and the template's own path in the file names
     marker: re.Pattern[str] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.marker = re.compile(r"^---\n# Source: " + re.escape(f"{self.plan.name}/templates/mdb{self.nonce}-")
-                                 + r"(\d+)/", re.MULTILINE)
+        prefix = re.escape(f"{self.plan.name}/templates/mdb{self.nonce}-")
+        self.marker = re.compile(r"^---\n# Source: " + prefix + r"(\d+)" + re.escape(self.separator),
+                                 re.MULTILINE)
 
 
 def build_wrapper(plan: ChartPlan, root: Path, slots: int) -> Wrapper:
@@ -346,11 +345,14 @@ def build_wrapper(plan: ChartPlan, root: Path, slots: int) -> Wrapper:
         defines.append(f'{{{{ define "mdb{nonce}:{number}" }}}}{text}{{{{ end }}}}')
     (templates / f"_mdb{nonce}.tpl").write_text("".join(defines), encoding="utf-8")
     base = f"{plan.name}/templates"
+    # templates/mdb<nonce>-<slot>~<name>, or a folder per slot when templates are in folders:
+    # a common prefix keeps helm's order of one deployment's files.
+    separator = "/" if any("/" in rel for rel, _ in plan.templates) else "~"
     for slot in range(slots):
-        folder = templates / f"mdb{nonce}-{slot:04d}"
         for number, (rel, _) in enumerate(plan.templates):
-            target = folder / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
+            target = templates / f"mdb{nonce}-{slot:04d}{separator}{rel}"
+            if separator == "/":
+                target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(
                 f"{{{{- if lt {slot} (len $.Values.__mdb) }}}}{{{{- $d := index $.Values.__mdb {slot} -}}}}"
                 f'{{{{ include "mdb{nonce}:{number}" (dict "Values" $d.v "Release" (dict "Name" $d.n '
@@ -358,7 +360,7 @@ def build_wrapper(plan: ChartPlan, root: Path, slots: int) -> Wrapper:
                 f'"Chart" $.Chart "Capabilities" $.Capabilities "Template" (dict "Name" '
                 f'{json.dumps(f"{base}/{rel}")} "BasePath" {json.dumps(base)})) }}}}{{{{- end -}}}}',
                 encoding="utf-8")
-    return Wrapper(plan, directory, nonce, slots)
+    return Wrapper(plan, directory, nonce, slots, separator)
 
 
 def split_output(wrapper: Wrapper, stdout: str, count: int) -> list[str] | None:
@@ -394,7 +396,8 @@ class _ChartRun:
     items: list[_Item]
     wrapper: Wrapper | None = None
     state: str = "unverified"  # unverified | verified | failed
-    verifying: bool = False
+    verify: int | None = None  # the deployment also rendered alone, to compare
+    alone: str | None = None  # its manifests rendered alone
     batched: dict[int, str] = field(default_factory=dict)  # index -> manifests from a batch
     held: list[int] = field(default_factory=list)  # batch results waiting for the verification
 
@@ -408,12 +411,10 @@ def batchable_values(check: ConfigCheck, plan: ChartPlan) -> str | None:
     if len(name) > MAX_RELEASE_NAME or not _RELEASE_NAME.match(name):
         return None
     values = coalesce(plan.defaults, loaded.value)
-    if values is None or not _finite(values):
-        return None
-    encoded = _json_values(values)
+    encoded = None if values is None else _json_values(values)  # None for NaN, infinity
     if encoded is None:
         return None
-    return '{"v":%s,"n":%s,"ns":%s}' % (encoded, json.dumps(name), json.dumps(check.environment.namespace))
+    return f'{{"v":{encoded},"n":{json.dumps(name)},"ns":{json.dumps(check.environment.namespace)}}}'
 
 
 def render_many(helm: helm_runner.Helm, checks: Sequence[ConfigCheck], kubernetes_version: str,
@@ -465,8 +466,13 @@ class _Scheduler:
     # planning --------------------------------------------------------------------------------
     def _plan(self) -> list[_ChartRun]:
         groups: dict[Path, list[int]] = {}
+        charts: dict[tuple[Any, ...], Path | None] = {}
         for index, check in enumerate(self.checks):
-            chart = check.chart_dir
+            assert check.loaded is not None, "render only checked configs"
+            key = (check.charts_root, check.loaded.value.get("chart_path"))
+            if key not in charts:
+                charts[key] = check.chart_dir
+            chart = charts[key]
             assert chart is not None, "render only checked configs"
             groups.setdefault(chart, []).append(index)
         runs = []
@@ -498,12 +504,19 @@ class _Scheduler:
         by_namespace: dict[str, list[_Item]] = {}
         for item in run.items:
             by_namespace.setdefault(item.check.environment.namespace, []).append(item)
-        # Enough batches to keep every job busy, none bigger than MAX_BATCH.
-        size = max(2, min(MAX_BATCH, math.ceil(len(run.items) / (self.jobs * 2))))
-        run.wrapper = build_wrapper(run.plan, self.tmp, size)
+        # Each helm process costs ~50 ms before it renders anything: few, big batches (at most
+        # MAX_BATCH), yet at least two per job so that no job idles; sizes balanced.
+        target = max(2, min(MAX_BATCH, math.ceil(len(run.items) / (self.jobs * 2))))
+        batches = []
         for items in by_namespace.values():
-            for start in range(0, len(items), size):
-                self._batch(run, items[start:start + size])
+            count = math.ceil(len(items) / target)
+            size = math.ceil(len(items) / count)
+            batches += [items[start:start + size] for start in range(0, len(items), size)]
+        run.wrapper = build_wrapper(run.plan, self.tmp, max(len(b) for b in batches))
+        run.verify = run.items[0].index
+        self._single(run.verify, run, verify=True)  # first in the queue: compared early
+        for batch in batches:
+            self._batch(run, batch)
 
     def _fail(self, run: _ChartRun) -> None:
         """The batch path differs from helm alone for this chart: render each one alone."""
@@ -514,13 +527,18 @@ class _Scheduler:
 
     # the loop --------------------------------------------------------------------------------
     def run(self) -> Iterator[tuple[int, RenderOutcome]]:
-        for chart_run in self._plan():
+        runs = self._plan()
+        for chart_run in runs:
             self._submit_batches(chart_run)
         while self.pending:
             finished, _ = cf.wait(list(self.pending), return_when=cf.FIRST_COMPLETED)
             for future in finished:
                 task = self.pending.pop(future)
                 yield from self._handle(task, future.result())
+            if not self.pending:  # verified with a deployment whose batch failed: verify again
+                for chart_run in runs:
+                    if chart_run.state == "unverified" and chart_run.held:
+                        self._verify_with(chart_run, chart_run.held[0])
 
     def _emit(self, index: int, outcome: RenderOutcome) -> Iterator[tuple[int, RenderOutcome]]:
         if index not in self.done:
@@ -532,14 +550,16 @@ class _Scheduler:
             _, index, run, verify = task
             outcome: RenderOutcome = result
             yield from self._emit(index, outcome)
-            if verify and run is not None and run.state == "unverified":
-                if outcome.manifests is not None and outcome.manifests == run.batched[index]:
-                    run.state = "verified"
-                    for held in run.held:
-                        yield from self._emit(held, RenderOutcome(run.batched[held], []))
-                    run.held.clear()
+            if verify and run.state == "unverified":
+                if outcome.manifests is None:  # fails alone: it must fail in its batch too
+                    run.verify = None
+                    if index in run.batched:
+                        self._fail(run)
+                    elif run.held:
+                        self._verify_with(run, run.held[0])
                 else:
-                    self._fail(run)
+                    run.alone = outcome.manifests
+                    yield from self._compare(run)
             return
         _, run, items = task
         output: helm_runner.TemplateOutput = result
@@ -562,9 +582,26 @@ class _Scheduler:
             else:
                 run.batched[item.index] = manifests
                 run.held.append(item.index)
-        if run.state == "unverified" and not run.verifying and run.held:
-            run.verifying = True
-            self._single(run.held[0], run, verify=True)
+        if run.state == "unverified":
+            if run.verify is None and run.held:
+                self._verify_with(run, run.held[0])
+            else:
+                yield from self._compare(run)
+
+    def _verify_with(self, run: _ChartRun, index: int) -> None:
+        run.verify, run.alone = index, None
+        self._single(index, run, verify=True)
+
+    def _compare(self, run: _ChartRun) -> Iterator[tuple[int, RenderOutcome]]:
+        if run.verify is None or run.alone is None or run.verify not in run.batched:
+            return
+        if run.batched[run.verify] != run.alone:
+            self._fail(run)
+            return
+        run.state = "verified"
+        for held in run.held:
+            yield from self._emit(held, RenderOutcome(run.batched[held], []))
+        run.held.clear()
 
 
 def render_one_by_one(helm: helm_runner.Helm, checks: Sequence[ConfigCheck], kubernetes_version: str,
@@ -574,4 +611,207 @@ def render_one_by_one(helm: helm_runner.Helm, checks: Sequence[ConfigCheck], kub
         yield index, render_config(helm, check, kubernetes_version)
 
 
-ProgressCallback = Callable[[int, int], None]
+class ParallelWriter:
+    """Atomic file writes on a few threads, as results come in (fsync waits overlap).
+
+    The files end up as sequential writes in the order of `finish(order)` would leave
+    them: a path written twice is written again at the end, the last one winning.
+    """
+
+    def __init__(self, workers: int = 16) -> None:
+        self.pool = cf.ThreadPoolExecutor(max_workers=workers)
+        self.futures: list[cf.Future[None]] = []
+        self.seen: set[Path] = set()
+        self.repeated: set[Path] = set()
+
+    def write(self, path: Path, data: str) -> None:
+        if path in self.seen:
+            self.repeated.add(path)
+            return
+        self.seen.add(path)
+        self.futures.append(self.pool.submit(write_atomic, path, data))
+
+    def finish(self, order: Sequence[tuple[Path, str]]) -> None:
+        """Wait for every write (raising the first error); `order`: all writes, in order."""
+        try:
+            for future in self.futures:
+                future.result()
+        finally:
+            self.pool.shutdown(wait=True)
+        last = {path: data for path, data in order if path in self.repeated}
+        for path, data in last.items():
+            write_atomic(path, data)
+
+
+# --- checking the rendered manifests ------------------------------------------------------------
+
+POOL_MIN = 48  # fewer deployments: their manifests are checked in this process
+CHUNK = 16  # deployments per task sent to a worker process
+
+
+_STR, _MAP, _SEQ = ("tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Slow(Exception):
+    """Not a plain tree of text keys: PyYAML's own constructor builds this document."""
+
+
+def parse_manifests(text: str) -> list[Any]:
+    """`manifest_check.parse_manifests`, twice as fast, the same values.
+
+    PyYAML composes and resolves the nodes as always; plain trees (text keys, maps and
+    lists, no anchors reused, no merge keys) are then built directly, every scalar not
+    text by PyYAML's own constructor. Anything else: PyYAML builds the whole document.
+    """
+    loader = _Loader(text)
+    try:
+        documents = []
+        while loader.check_node():
+            node = loader.get_node()
+            try:
+                documents.append(_build(loader, node, set()))
+            except _Slow:
+                documents.append(loader.construct_document(node))
+        return [doc for doc in documents if doc is not None]
+    finally:
+        loader.dispose()
+
+
+def _build(loader: Any, node: Any, seen: set[int]) -> Any:
+    kind = type(node)
+    if kind is yaml.ScalarNode:
+        return node.value if node.tag == _STR else loader.construct_object(node, deep=True)
+    if id(node) in seen:  # an alias: PyYAML shares the object (and handles recursion)
+        raise _Slow
+    seen.add(id(node))
+    if kind is yaml.MappingNode and node.tag == _MAP:
+        result = {}
+        for key, value in node.value:
+            if type(key) is not yaml.ScalarNode or key.tag != _STR:
+                raise _Slow
+            result[key.value] = _build(loader, value, seen)
+        return result
+    if kind is yaml.SequenceNode and node.tag == _SEQ:
+        return [_build(loader, item, seen) for item in node.value]
+    raise _Slow
+
+
+def check_manifests(manifests: str, file: str, registry: MemoRegistry, kubeconform: str | None,
+                    ) -> list[Diagnostic]:
+    """Parse one deployment's manifests and check them against the schemas (and kubeconform)."""
+    objects = parse_manifests(manifests)
+    _, problems = manifest_check.check_objects(objects, registry, file)
+    if kubeconform:
+        problems += manifest_check.run_kubeconform(kubeconform, manifests, objects, registry, file)
+    return problems
+
+
+class Workers:
+    """Worker processes for the CPU-bound steps of a big run (YAML, jsonschema: threads would
+    queue on the GIL), forked on first need while the process has a single thread."""
+
+    def __init__(self, jobs: int | None) -> None:
+        self.count = max(1, jobs or os.cpu_count() or 1)
+        self.pool: cf.ProcessPoolExecutor | None = None
+
+    def get(self, expected: int) -> cf.ProcessPoolExecutor | None:
+        """The pool, when `expected` items make one worth it; else None (work in process)."""
+        if self.pool is None and self.count > 1 and expected >= POOL_MIN and _can_fork():
+            self.pool = cf.ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("fork"))
+            self.pool.submit(int).result()  # forks every worker now, before any thread starts
+        return self.pool
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+def _can_fork() -> bool:
+    return (sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+            and threading.active_count() == 1)
+
+
+ConfigJob = tuple[ConfigFile, Environment, "Path | None"]
+
+
+def _check_config_chunk(jobs: list[ConfigJob]) -> list[ConfigCheck]:
+    return [check_config(config, environment, charts_root) for config, environment, charts_root in jobs]
+
+
+def check_many(jobs: Sequence[ConfigJob], workers: Workers | None,
+               progress: Callable[[int, int], None] | None = None) -> list[ConfigCheck]:
+    """`config_check.check_config` of each job, in order; in worker processes for many."""
+    pool = workers.get(len(jobs)) if workers is not None else None
+    checks: list[ConfigCheck] = []
+    if pool is None:
+        for config, environment, charts_root in jobs:
+            checks.append(check_config(config, environment, charts_root))
+            if progress is not None:
+                progress(len(checks), len(jobs))
+        return checks
+    size = max(8, min(64, math.ceil(len(jobs) / (workers.count * 4)))) if workers else 64
+    futures = [pool.submit(_check_config_chunk, list(jobs[i:i + size])) for i in range(0, len(jobs), size)]
+    for future in futures:
+        checks += future.result()
+        if progress is not None:
+            progress(len(checks), len(jobs))
+    return checks
+
+
+_REGISTRIES: dict[tuple[tuple[str, ...], str], MemoRegistry] = {}
+
+
+def _registry(locations: tuple[str, ...], kubernetes_version: str) -> MemoRegistry:
+    key = (locations, kubernetes_version)
+    if key not in _REGISTRIES:  # one per worker process and run settings
+        _REGISTRIES[key] = MemoRegistry(list(locations), kubernetes_version)
+    return _REGISTRIES[key]
+
+
+def _check_manifest_chunk(locations: tuple[str, ...], kubernetes_version: str, kubeconform: str | None,
+                          items: list[tuple[int, str, str]]) -> list[tuple[int, list[Diagnostic]]]:
+    registry = _registry(locations, kubernetes_version)
+    return [(index, check_manifests(manifests, file, registry, kubeconform))
+            for index, manifests, file in items]
+
+
+class ManifestChecker:
+    """Checks rendered manifests, in the worker processes for big runs, else in this process.
+
+    Create it before any thread is started: the workers are forked at once.
+    """
+
+    def __init__(self, locations: list[str], kubernetes_version: str, workers: Workers,
+                 expected: int) -> None:
+        self.kubeconform = manifest_check.kubeconform_available()
+        self.settings = (tuple(locations), kubernetes_version, self.kubeconform)
+        self.registry = MemoRegistry(locations, kubernetes_version)  # this run only
+        self.workers = workers.count
+        self.pool = workers.get(expected)
+        self.ready: list[tuple[int, list[Diagnostic]]] = []
+        self.pending: deque[cf.Future[list[tuple[int, list[Diagnostic]]]]] = deque()
+        self.chunk: list[tuple[int, str, str]] = []
+
+    def submit(self, index: int, manifests: str, file: str) -> None:
+        if self.pool is None:
+            self.ready.append((index, check_manifests(manifests, file, self.registry, self.kubeconform)))
+            return
+        self.chunk.append((index, manifests, file))
+        if len(self.chunk) >= CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.chunk and self.pool is not None:
+            self.pending.append(self.pool.submit(_check_manifest_chunk, *self.settings, self.chunk))
+            self.chunk = []
+
+    def finished(self, wait: bool = False) -> list[tuple[int, list[Diagnostic]]]:
+        """(index, problems) of the checks done by now; with wait=True, of all of them."""
+        if wait or len(self.pending) < self.workers:  # keep idle workers busy
+            self._flush()
+        done, self.ready = self.ready, []
+        while self.pending and (wait or self.pending[0].done()):
+            done += self.pending.popleft().result()
+        return done

@@ -38,6 +38,21 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strict", action="store_true", help="warnings fail the run too")
     parser.add_argument("--charts-root", type=Path, metavar="DIR",
                         help="folder chart_path is relative to (default: the configs' repository root)")
+    _jobs_option(parser)
+    parser.add_argument("--shard", metavar="I/N",
+                        help="check only the I-th of N shards (1-based, e.g. 2/4): a CI matrix of N "
+                             "runners covers every config exactly once")
+
+
+def _jobs_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--jobs", "-j", type=_positive_int, metavar="N",
+                        help=f"helm processes at once (default: the CPU count, {os.cpu_count() or 1})")
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
+    return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     diff = sub.add_parser("diff", help="render what a change between two git refs does to each "
                           "deployment: rollout summary and manifest diff")
     diff.add_argument("paths", nargs="*", metavar="PATH", help="only configs at or under these paths")
-    diff.add_argument("--base", required=True, metavar="REF", help="git ref to compare with, e.g. origin/main")
+    diff.add_argument("--base", required=True, metavar="REF",
+                      help="git ref to compare with, e.g. origin/main")
     diff.add_argument("--head", metavar="REF", help="git ref to compare (default: the working tree)")
     diff.add_argument("--format", choices=("text", "markdown", "json"), default="text",
                       help="text (terminal), markdown (a PR comment) or json")
@@ -102,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help=f"as for render (default {DEFAULT_KUBERNETES_VERSION})")
     diff.add_argument("--schema-location", action="append", default=[], metavar="TEMPLATE",
                       help="as for render")
+
+    _jobs_option(diff)
 
     # (new subcommands: add their parser above this line)
     install = sub.add_parser("install-helm", help="install the pinned, checksum-verified helm")
@@ -126,6 +144,8 @@ def _options(args: argparse.Namespace) -> pipeline.Options:
         kubernetes_version=getattr(args, "kubernetes_version", DEFAULT_KUBERNETES_VERSION),
         schema_locations=tuple(getattr(args, "schema_location", ())),
         output_dir=getattr(args, "output_dir", None),
+        jobs=getattr(args, "jobs", None),
+        shard=_shard(args),
     )
 
 
@@ -137,9 +157,25 @@ def _run_install_helm(args: argparse.Namespace, cwd: Path) -> int:
     return EXIT_OK
 
 
+def _shard(args: argparse.Namespace) -> tuple[int, int] | None:
+    from . import sharding  # imported here: the import block at the top is shared
+
+    return sharding.parse_shard(args.shard) if getattr(args, "shard", None) else None
+
+
+def _progress_bar(args: argparse.Namespace, label: str):  # -> progress.ProgressBar
+    from . import progress  # imported here: the import block at the top is shared
+
+    return progress.for_cli(sys.stderr, label, args.format)
+
+
 def _run_validate(args: argparse.Namespace, cwd: Path) -> int:
     reporter = reporter_for(args.format, os.environ)
-    result = pipeline.validate(args.paths, _options(args), cwd)
+    bar = _progress_bar(args, "validating")
+    try:
+        result = pipeline.validate(args.paths, _options(args), cwd, progress=bar)
+    finally:
+        bar.close()
     sys.stdout.write(reporter.format(result.diagnostics, result.files_checked))
     _summary(result)
     return result.exit_code(args.strict)
@@ -147,7 +183,11 @@ def _run_validate(args: argparse.Namespace, cwd: Path) -> int:
 
 def _run_render(args: argparse.Namespace, cwd: Path) -> int:
     reporter = reporter_for(args.format, os.environ)
-    result = pipeline.render(args.paths, _options(args), cwd)
+    bar = _progress_bar(args, "rendering")
+    try:
+        result = pipeline.render(args.paths, _options(args), cwd, progress=bar)
+    finally:
+        bar.close()
     code = result.exit_code(args.strict)
     # Diagnostics go to stderr so stdout stays a clean manifest stream; with
     # problems, stdout stays empty: a partial stream must never reach kubectl apply.

@@ -63,7 +63,7 @@ def format_text(result: DiffResult, color: bool = False) -> str:
     out: list[str] = []
     for deployment in result.deployments:
         where = deployment.config
-        if deployment.base_config and deployment.head_config and deployment.base_config != deployment.head_config:
+        if deployment.status == "moved":
             where = f"{deployment.base_config} -> {deployment.head_config}"
         out.append(paint(_BOLD, f"{deployment.label}") + f"  ({where})")
         out.extend(f"  * {s.text}" for s in deployment.sentences)
@@ -81,7 +81,8 @@ def format_text(result: DiffResult, color: bool = False) -> str:
                     out.append(line)
         out.append("")
     if not result.deployments:
-        out.append(f"no deployment changes between {result.base} and {result.head}")
+        same = f" ({result.unchanged} re-rendered, identical)" if result.unchanged else ""
+        out.append(f"no deployment changes between {result.base} and {result.head}{same}")
     else:
         out.append(f"{result.base} -> {result.head}: {_totals(result)}")
     return "\n".join(out) + "\n"

@@ -11,8 +11,9 @@ A deployment is affected, and rendered on both sides, when
 - a file under its chart folder changed, or under the chart's top folder (e.g.
   charts/) outside every chart in use, such as a shared library chart ("chart");
 - anything under schemas/ changed ("schemas").
-With --charts-root the charts live outside the refs: the same folder serves both
-sides and only config and environment changes count. A config removed and another
+A --charts-root outside the repository (or untracked in it, or a submodule) holds
+the charts for both sides and only config and environment changes count; one that
+is a folder of the repository is read at each ref like the default. A config removed and another
 added in the same environment with the same `name` are one deployment that moved.
 """
 
@@ -117,12 +118,14 @@ def diff(base: str, head: str | None, paths: Sequence[str], options: pipeline.Op
     base_files = git.deployment_files(base_sha)
     head_files = git.deployment_files(head_sha) if head_sha else working_tree_deployment_files(git.root)
     base_configs, head_configs = _configs(base_files), _configs(head_files)
-    charts_in_repo = options.charts_root is None
+    charts_prefix = git.charts_prefix(options.charts_root, base_sha)
+    charts_in_repo = charts_prefix is not None
 
     def chart_folders() -> dict[str, str]:
         # Configs on both sides: an unchanged one has the same chart_path at the head.
         both = sorted(base_configs & head_configs)
-        return {path: folder for path, blob in git.read_blobs(base_sha, both).items()
+        return {path: posixpath.join(charts_prefix or "", folder)
+                for path, blob in git.read_blobs(base_sha, both).items()
                 if (folder := chart_folder(_chart_path(blob))) is not None}
 
     affected = affected_configs(git.changed_paths(base_sha, head_sha), base_configs, head_configs,
@@ -142,9 +145,11 @@ def diff(base: str, head: str | None, paths: Sequence[str], options: pipeline.Op
         if head_sha is not None:
             head_root = Path(tmp) / HEAD
             git.extract(head_sha, _with_environments(head_paths, head_files), charts_in_repo, head_root)
+        base_charts, head_charts = ((base_root / charts_prefix, head_root / charts_prefix)
+                                    if charts_prefix is not None else (options.charts_root,) * 2)
         with ThreadPoolExecutor(max_workers=2) as pool:  # helm runs in subprocesses: both sides at once
-            base_job = pool.submit(render_side, BASE, base_root, base_paths, options, helm)
-            head_job = pool.submit(render_side, HEAD, head_root, head_paths, options, helm)
+            base_job = pool.submit(render_side, BASE, base_root, base_paths, options, helm, base_charts)
+            head_job = pool.submit(render_side, HEAD, head_root, head_paths, options, helm, head_charts)
             base_side, head_side = base_job.result(), head_job.result()
     result.problems = [*base_side.problems, *head_side.problems]
     for base_path, head_path, reasons in pair_configs(affected, base_side, head_side):
@@ -313,11 +318,11 @@ class RenderedSide:
 
 
 def render_side(side: str, root: Path, configs: list[str], options: pipeline.Options,
-                helm: helm_runner.Helm) -> RenderedSide:
+                helm: helm_runner.Helm, charts_root: Path | None) -> RenderedSide:
     rendered = RenderedSide(side, set(configs))
     if not configs:  # pipeline.render would take "no paths" for "every config"
         return rendered
-    side_options = replace(options, charts_root=options.charts_root or root, output_dir=None)
+    side_options = replace(options, charts_root=charts_root, output_dir=None)
     run = pipeline.render(list(configs), side_options, root, helm)
     for deployment in run.rendered:
         rendered.manifests[deployment.config] = deployment.manifests
@@ -443,6 +448,23 @@ class Git:
             raise ToolError(f"{option} {ref}: no such commit in {self.root} (give a branch, tag or "
                             "commit; in CI fetch it first, e.g. actions/checkout with fetch-depth: 0)")
         return os.fsdecode(proc.stdout).strip()
+
+    def charts_prefix(self, charts_root: Path | None, sha: str) -> str | None:
+        """Where the charts root is in the repository ("" the root), None when outside it.
+
+        Untracked folders and submodules count as outside: `git archive` of the
+        base would not contain them.
+        """
+        if charts_root is None:
+            return ""
+        relative = os.path.relpath(os.path.realpath(charts_root), os.path.realpath(self.root))
+        if relative == os.curdir:
+            return ""
+        if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+            return None
+        prefix = Path(relative).as_posix()
+        kind = _git_run(["cat-file", "-t", f"{sha}:{prefix}"], self.root)
+        return prefix if kind.returncode == 0 and kind.stdout.strip() == b"tree" else None
 
     def deployment_files(self, sha: str) -> set[str]:
         out = self.run("ls-tree", "-r", "-z", "--name-only", sha, "--", DEPLOYMENTS_DIRNAME)

@@ -11,28 +11,27 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import batch_render, manifest_check
+from . import batch_render, sharding
 from . import helm as helm_runner
-from .config_check import ConfigCheck, check_config
+from .config_check import ConfigCheck
 from .diagnostics import Diagnostic, Severity, error
 from .discovery import (
     CONFIG_FILENAME,
     ENVIRONMENT_FILENAME,
+    ConfigFile,
     default_charts_root,
     default_paths,
     display_path,
     find_configs,
 )
 from .environments import Environment, load_environment
-from .fileio import write_atomic
 from .rules import duplicate_deployment
 from .schema_registry import (
     DEFAULT_KUBERNETES_VERSION,
-    SchemaRegistry,
     check_kubernetes_version,
     default_locations,
 )
-
+from .yaml_loader import load_yaml_file
 
 Progress = Callable[[int, int], None]  # (done, total), called as deployments finish
 
@@ -79,9 +78,12 @@ RULE_FILE_NAME = "file-name"
 
 
 def expand_paths(paths: list[str], cwd: Path) -> tuple[list[str], list[Path], list[Diagnostic]]:
-    """Paths as a pre-commit hook passes them: an environment.yaml stands for its environment's
-    folder (its configs are checked again); a `.yml` name is refused, since modeldeploy and the
-    ApplicationSet read only config.yaml and environment.yaml. Returns (paths, env dirs, errors)."""
+    """Paths as a pre-commit hook passes them.
+
+    An environment.yaml stands for its environment's folder: its configs are checked again.
+    - `file-name`: a `config.yml` or `environment.yml` is refused, since modeldeploy and Argo CD's
+      ApplicationSet read only config.yaml and environment.yaml: the file would be ignored.
+    Returns (paths, environment folders, diagnostics)."""
     expanded: list[str] = []
     env_dirs: list[Path] = []
     problems: list[Diagnostic] = []
@@ -102,28 +104,49 @@ def expand_paths(paths: list[str], cwd: Path) -> tuple[list[str], list[Path], li
     return expanded, env_dirs, problems
 
 
-def check_configs(paths: list[str], options: Options, cwd: Path,
+def check_configs(paths: list[str], options: Options, cwd: Path, progress: Progress | None = None,
+                  workers: batch_render.Workers | None = None,
                   ) -> tuple[list[ConfigCheck], list[Diagnostic]]:
     paths, env_dirs, extra = expand_paths(paths, cwd)
     configs = find_configs(paths or default_paths(cwd), cwd) if paths or not extra else []
+    # --shard: only this shard's configs are checked; the others are only read, so that
+    # duplicate-deployment still compares every config (sharding.py says how shards split).
+    shard = set(sharding.select(configs, options.shard)) if options.shard else None
     environments: dict[Path, tuple[Environment, list[Diagnostic]]] = {}
-    checks: list[ConfigCheck] = []
+    todo: list[batch_render.ConfigJob] = []  # this shard's configs, checked below
+    others: dict[ConfigFile, ConfigCheck] = {}  # the other shards' configs, read only
     for env_dir in env_dirs:  # an environment.yaml is checked even with no config next to it
         environments[env_dir] = load_environment(env_dir, cwd)
         extra.extend(environments[env_dir][1])
+    reported = set(env_dirs)
     for config in configs:
+        mine = shard is None or config in shard
         if config.env_dir not in environments:
             environments[config.env_dir] = load_environment(config.env_dir, cwd)
+        if mine and config.env_dir not in reported:
+            reported.add(config.env_dir)
             extra.extend(environments[config.env_dir][1])
         environment = environments[config.env_dir][0]
         charts_root = options.charts_root or default_charts_root(config.path)
-        checks.append(check_config(config, environment, charts_root))
-    extra.extend(duplicate_deployment.check_all(checks))
+        if mine:
+            todo.append((config, environment, charts_root))
+        else:
+            loaded = load_yaml_file(str(config.path), config.display)[0]
+            others[config] = ConfigCheck(config, environment, charts_root, loaded)
+    checks = batch_render.check_many(todo, workers, progress)  # in worker processes for many
+    in_order = iter(checks)
+    everyone = [others[c] if c in others else next(in_order) for c in configs]
+    mine_shown = {check.config.display for check in checks}
+    extra.extend(d for d in duplicate_deployment.check_all(everyone) if shard is None or d.path in mine_shown)
     return checks, extra
 
 
-def validate(paths: list[str], options: Options, cwd: Path) -> RunResult:
-    checks, extra = check_configs(paths, options, cwd)
+def validate(paths: list[str], options: Options, cwd: Path, progress: Progress | None = None) -> RunResult:
+    workers = batch_render.Workers(options.jobs)  # config checks in processes for big repos
+    try:
+        checks, extra = check_configs(paths, options, cwd, progress, workers)
+    finally:
+        workers.close()
     result = RunResult(files_checked=len(checks))
     for check in checks:
         result.diagnostics.extend(check.diagnostics)
@@ -136,9 +159,12 @@ def render(paths: list[str], options: Options, cwd: Path,
            helm: helm_runner.Helm | None = None, progress: Progress | None = None) -> RunResult:
     kubernetes_version = check_kubernetes_version(options.kubernetes_version)
     helm = helm or helm_runner.find_helm()
-    registry = SchemaRegistry([*options.schema_locations, *default_locations()], kubernetes_version)
-    kubeconform = manifest_check.kubeconform_available()
-    checks, extra = check_configs(paths, options, cwd)
+    workers = batch_render.Workers(options.jobs)  # processes for YAML and jsonschema, shared
+    try:
+        checks, extra = check_configs(paths, options, cwd, workers=workers)
+    except BaseException:
+        workers.close()
+        raise
     result = RunResult(files_checked=len(checks), helm_version=helm.version)
     result.diagnostics.extend(extra)
     blocked = {d.path for d in extra if d.severity is Severity.ERROR}
@@ -150,31 +176,48 @@ def render(paths: list[str], options: Options, cwd: Path,
             continue
         renderable.append(check)
     # Many deployments per helm process, several processes at once; each outcome is
-    # byte-identical to rendering that config alone (batch_render.py says how).
+    # byte-identical to rendering that config alone (batch_render.py says how). The
+    # manifests are checked in worker processes meanwhile, the files written on threads.
+    checker = batch_render.ManifestChecker([*options.schema_locations, *default_locations()],
+                                           kubernetes_version, workers, len(renderable))
     rendered: dict[int, RenderedDeployment] = {}
-    outcomes = batch_render.render_many(helm, renderable, kubernetes_version, jobs=options.jobs)
-    for done, (index, outcome) in enumerate(outcomes, start=1):
-        if progress is not None:
-            progress(done, len(renderable))
-        check = renderable[index]
-        result.diagnostics.extend(outcome.diagnostics)
-        if outcome.manifests is None:
-            continue
-        file = check.config.display
-        objects = manifest_check.parse_manifests(outcome.manifests)
-        _, problems = manifest_check.check_objects(objects, registry, file)
-        if kubeconform:
-            problems += manifest_check.run_kubeconform(kubeconform, outcome.manifests, objects,
-                                                       registry, file)
-        result.diagnostics.extend(problems)
-        if not any(p.severity is Severity.ERROR for p in problems):
-            rendered[index] = RenderedDeployment(file, check.config.env, check.name,
-                                                 check.environment.namespace, outcome.manifests)
+    manifests: dict[int, str] = {}
+    writer = batch_render.ParallelWriter() if options.output_dir is not None else None
+    done = 0
+
+    def checked(finished: list[tuple[int, list[Diagnostic]]]) -> None:
+        nonlocal done
+        for index, problems in finished:
+            check = renderable[index]
+            result.diagnostics.extend(problems)
+            if not any(p.severity is Severity.ERROR for p in problems):
+                rendered[index] = RenderedDeployment(check.config.display, check.config.env, check.name,
+                                                     check.environment.namespace, manifests[index])
+                if writer is not None and options.output_dir is not None:
+                    writer.write(output_path(options.output_dir, rendered[index]), manifests[index])
+            done += 1
+            if progress is not None:
+                progress(done, len(renderable))
+
+    try:
+        outcomes = batch_render.render_many(helm, renderable, kubernetes_version, jobs=options.jobs)
+        for index, outcome in outcomes:
+            result.diagnostics.extend(outcome.diagnostics)
+            if outcome.manifests is None:  # helm failed: nothing to check
+                done += 1
+                if progress is not None:
+                    progress(done, len(renderable))
+            else:
+                manifests[index] = outcome.manifests
+                checker.submit(index, outcome.manifests, renderable[index].config.display)
+            checked(checker.finished())
+        checked(checker.finished(wait=True))
+    finally:
+        workers.close()
     result.rendered = [rendered[index] for index in sorted(rendered)]  # config order
     result.diagnostics.sort()
-    if options.output_dir is not None:
-        for deployment in result.rendered:
-            write_atomic(output_path(options.output_dir, deployment), deployment.manifests)
+    if writer is not None and options.output_dir is not None:
+        writer.finish([(output_path(options.output_dir, d), d.manifests) for d in result.rendered])
     return result
 
 

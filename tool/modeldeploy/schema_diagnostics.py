@@ -1,11 +1,17 @@
 """JSON Schema errors turned into diagnostics that point at the right line.
 
 jsonschema reports paths; users need a line, a column and a fix. Rule ids:
-- `schema-unknown-key`: a key the schema does not know (with a did-you-mean);
-- `schema-missing-key`: a required key is absent;
+- `schema-unknown-key`: a key the schema does not know, with a did-you-mean, or the
+  mapping it belongs in (`trafficPercent` at the top level belongs under `canary:`);
+- `schema-missing-key`: a required key is absent (with an example value);
 - `yaml-implicit-type`: a value that must be text was written so that Helm reads a
   number, boolean or null (`version: 1234e56`); the fix is to quote it;
-- `schema-type`, `schema-range`, `schema-enum`, `schema-pattern`, `schema`: the rest.
+- `schema-type`: a value of the wrong type (`autoscaling: "true"`: drop the quotes);
+- `schema-range`: a number or a length outside the schema's bounds (the bound is named);
+- `schema-enum`: a value outside a fixed list (with a did-you-mean);
+- `schema-pattern`: text of the wrong shape (e.g. an invalid namespace), with an example;
+- `schema`: any other schema error.
+The schemas are schemas/config.schema.json and schemas/environment.schema.json.
 """
 
 from __future__ import annotations
@@ -115,7 +121,7 @@ def _convert(loaded: LoadedYaml, err: Any, path: JsonPath,
             elif home is not None and home != path:
                 fix = f"`{key}` belongs under `{dotted(home)}:`; indent it there"
             else:
-                fix = f"allowed here: {', '.join(allowed)}"
+                fix = f"remove it, or use one of: {', '.join(allowed)}"
             where = f" in {dotted(path)}" if path else " at the top level"
             out.append((path + (key,), error(file, line, column,
                                              f"unknown key `{excerpt(key)}`{where}; {fix}",

@@ -18,9 +18,11 @@ ENVIRONMENT_SCHEMA = "environment.schema.json"
 
 def schemas_dir() -> Path:
     try:
-        packaged = Path(str(resources.files("modeldeploy._schemas")))
-        if (packaged / CONFIG_SCHEMA).is_file():
-            return packaged
+        # _schemas has no __init__.py: files() is a MultiplexedPath whose str() is no file
+        # path, but joining a name onto it gives a real one.
+        packaged = resources.files("modeldeploy._schemas") / CONFIG_SCHEMA
+        if packaged.is_file():
+            return Path(str(packaged)).parent
     except ModuleNotFoundError:
         pass
     return Path(__file__).resolve().parents[2] / "schemas"

@@ -10,7 +10,22 @@ from each JSON path to its line and column and its text as written.
 It refuses, with a diagnostic each: bytes that are not UTF-8, an empty file,
 several documents, a top level that is not a mapping, duplicate keys, tabs and
 other syntax errors, and hostile input (huge files, deep nesting, alias bombs),
-within fixed bounds so no input makes it slow or large.
+within fixed bounds so no input makes it slow or large. Rule ids:
+- `yaml-syntax`: not YAML (an unclosed bracket or quote, a tab, bad indentation, an
+  undefined alias, a merge key); the message names the fix for the common ones;
+- `yaml-encoding`: bytes that are not UTF-8, a NUL byte, a control character;
+- `yaml-empty`: an empty file, only comments, or an empty document;
+- `yaml-multiple-documents`: a second `---` document (Helm would read only the first);
+- `yaml-not-a-mapping`: the top level is a list or a single value, not `key: value` lines;
+- `yaml-duplicate-key`: a key written twice in one mapping (Helm silently keeps the last),
+  reported at the second occurrence;
+- `yaml-key-type`: a key that is not text (`1:`, `on:`, an empty key, a list as key);
+- `yaml-tag`: an explicit tag such as `!!python/object` or `!!binary`, or a `!!int` on a
+  value that is not one;
+- `yaml-limits`: hostile or runaway input beyond MAX_BYTES (1 MiB), MAX_SCALAR_CHARS
+  (4,096 characters per key or value), MAX_DEPTH (64 levels) or MAX_NODES (10,000
+  values, aliases expanded): refused within milliseconds and a few MB of memory;
+- `io`: the file cannot be read, or is not a regular file (a FIFO would block forever).
 """
 
 from __future__ import annotations
@@ -87,7 +102,10 @@ class LoadedYaml:
 def excerpt(value: Any, limit: int = EXCERPT_CHARS) -> str:
     """`value` as text for a message, cut to `limit` characters: no input makes output large."""
     text = value if isinstance(value, str) else str(value)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+    shown = text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+    # one diagnostic is one line: control characters (a newline in a quoted key) are escaped
+    return shown if shown.isprintable() else "".join(
+        c if c.isprintable() else repr(c)[1:-1] for c in shown)
 
 
 # --- go-yaml v2 plain scalar resolution -------------------------------------------
@@ -181,6 +199,7 @@ def _go_float_g(number: float) -> str:
 
 # --- loading ---------------------------------------------------------------------------
 
+_COLLECTION_TAGS = {None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 _EXPLICIT_TAGS = {
     "tag:yaml.org,2002:str": "str",
     "tag:yaml.org,2002:int": "int",
@@ -209,8 +228,8 @@ class _Abort(Exception):
 def _decode(path: str, data: bytes) -> tuple[str | None, list[Diagnostic]]:
     if len(data) > MAX_BYTES:
         return None, [
-            error(path, 1, 1, f"file is {len(data):,} bytes; the limit is {MAX_BYTES:,} "
-                  "(a deployment config is a few hundred bytes)", RULE_LIMITS)
+            error(path, 1, 1, f"file is larger than {MAX_BYTES:,} bytes, the limit (a deployment "
+                  "config is a few hundred bytes); is this the right file?", RULE_LIMITS)
         ]
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -228,7 +247,16 @@ def _decode(path: str, data: bytes) -> tuple[str | None, list[Diagnostic]]:
         line, column = _line_column(text, text.index("\x00"))
         return None, [error(path, line, column, "file contains a NUL byte: is it binary? A config is "
                             "UTF-8 text; remove the byte or restore the file from git", RULE_ENCODING)]
+    odd_break = _ODD_LINE_BREAKS.search(text)
+    if odd_break:  # YAML counts these as line breaks, editors do not: every line number after would be off
+        line, column = _line_column(text, odd_break.start())
+        return None, [error(path, line, column, f"character U+{ord(odd_break.group()):04X} is a line "
+                            "break to YAML but not to editors (often pasted from a word processor); "
+                            "delete it or replace it with a plain newline", RULE_ENCODING)]
     return text, []
+
+
+_ODD_LINE_BREAKS = re.compile("[\u0085\u2028\u2029]")
 
 
 def _line_column(text: str, offset: int) -> tuple[int, int]:
@@ -345,6 +373,11 @@ def load_yaml_file(path: str, display: str | None = None) -> tuple[LoadedYaml | 
         if not stat.S_ISREG(os.stat(path).st_mode):
             return None, [error(shown, 1, 1, "not a regular file (a pipe, socket or device?); "
                                 "a config must be a plain text file", RULE_IO)]
+        size = os.stat(path).st_size
+        if size > MAX_BYTES:  # refused unread
+            return None, [error(shown, 1, 1, f"file is {size:,} bytes; the limit is {MAX_BYTES:,} "
+                                "(a deployment config is a few hundred bytes); is this the right "
+                                "file?", RULE_LIMITS)]
         with open(path, "rb") as handle:
             data = handle.read(MAX_BYTES + 1)
     except OSError as exc:
@@ -364,7 +397,7 @@ def _limited_events(path: str, text: str):  # type: ignore[no-untyped-def]
             if depth > MAX_DEPTH:
                 mark = event.start_mark
                 raise _Abort(error(path, *_at(mark),
-                                   f"nesting deeper than {MAX_DEPTH} levels (a config needs 3); "
+                                   f"nesting deeper than {MAX_DEPTH} levels (a config needs at most 3); "
                                    "flatten it", RULE_LIMITS))
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             depth -= 1
@@ -440,17 +473,24 @@ class _Builder:
             self.anchored[anchor] = node
         return node
 
-    def _count(self, event: yaml.Event) -> None:
+    def _count(self, event: yaml.Event, json_path: JsonPath) -> None:
         self.built += 1
         if self.built > MAX_NODES:
-            mark = event.start_mark
-            raise _Abort(error(self.path, *_at(mark),
-                               f"aliases expand to more than {MAX_NODES:,} values "
-                               "(an alias bomb?); write the values out", RULE_LIMITS))
+            # Report it at the top-level key whose value blew up: the alias is used there.
+            top = self.nodes.get(json_path[:1]) if json_path else None
+            where = (top.key_line, top.key_column) if top else _at(event.start_mark)
+            whose = f"the value of `{excerpt(json_path[0])}`" if json_path else "the document"
+            raise _Abort(error(self.path, *where,
+                               f"{whose} expands to more than {MAX_NODES:,} values through "
+                               "aliases (an alias bomb?); write the values out", RULE_LIMITS))
 
     def _value(self, tree: Any, json_path: JsonPath, key_mark: Any) -> Any:
         kind, event = tree[0], tree[1]
-        self._count(event)
+        self._count(event, json_path)
+        if kind != "scalar" and getattr(event, "tag", None) not in _COLLECTION_TAGS:
+            raise _Abort(error(self.path, *_at(event.start_mark),
+                               f"YAML tag {excerpt(event.tag)} is not supported in config files; "
+                               "remove it", RULE_TAG))
         if len(json_path) > MAX_DEPTH:  # aliases can nest deeper than the text does
             mark = event.start_mark
             raise _Abort(error(self.path, *_at(mark),

@@ -20,6 +20,7 @@ docs/benchmarks.md (atomically).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import random
@@ -115,3 +116,317 @@ def _git(root: Path, *args: str) -> None:
     env = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
            "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
     subprocess.run(["git", *args], cwd=root, check=True, env=env, capture_output=True)
+
+
+def change_configs(root: Path, configs: Sequence[Path], count: int = 3) -> list[Path]:
+    """A typical rollout commit: new versions for `count` deployments, spread over the repo."""
+    step = max(1, len(configs) // count)
+    changed = [configs[i * step] for i in range(min(count, len(configs)))]
+    for path in changed:
+        lines = path.read_text().splitlines()
+        lines = [f"version: c0ffee{i:04d}" if line.startswith("version:") else line
+                 for i, line in enumerate(lines)]
+        path.write_text("\n".join(lines) + "\n")
+    _git(root, "commit", "-q", "-am", f"roll out {count} models")
+    return changed
+
+
+def change_chart(root: Path) -> None:
+    """A chart commit: a new transformer image, which changes every deployment's manifests."""
+    helpers = root / CHART / "templates" / "_helpers.tpl"
+    text = helpers.read_text()
+    assert "music-transformer:1.0.0" in text, "the bench expects the chart's transformer image"
+    helpers.write_text(text.replace("music-transformer:1.0.0", "music-transformer:1.0.1"))
+    _git(root, "commit", "-q", "-am", "chart: transformer 1.0.1")
+
+
+# --- measuring -----------------------------------------------------------------------------------
+
+@dataclass
+class Sample:
+    wall: float
+    max_rss_mb: float  # the largest single process of the run (wait4's ru_maxrss)
+    tree_rss_mb: float  # the largest sum over the run's process tree, sampled every 20 ms
+    returncode: int
+
+
+def _tree_rss_kb(root_pid: int) -> int:
+    """Resident memory of the descendants of `root_pid` (not itself), in KiB (from /proc)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8") as handle:
+                stat = handle.read()
+            with open(f"/proc/{entry}/statm", encoding="utf-8") as handle:
+                pages = int(handle.read().split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        parents[int(entry)] = int(stat[stat.rindex(")") + 2:].split()[1])
+        rss[int(entry)] = pages * page_kb
+    total = 0
+    for pid, kb in rss.items():
+        current = parents.get(pid, 0)
+        while current > 1:
+            if current == root_pid:
+                total += kb
+                break
+            current = parents.get(current, 0)
+    return total
+
+
+# Runs the command as its only child and reports the child's wall time and wait4 rusage.
+# A fresh, small process: ru_maxrss then counts the command's processes, not the bench's
+# own memory (a forked child inherits its parent's high-water mark until it execs).
+_WRAPPER = """
+import json, os, sys, time
+out, args = sys.argv[1], sys.argv[2:]
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(args[0], args)
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - start
+with open(out, "w") as handle:
+    json.dump({"wall": wall, "maxrss_kb": usage.ru_maxrss, "rc": os.waitstatus_to_exitcode(status)}, handle)
+"""
+
+
+def run_measured(args: Sequence[str], cwd: Path, env: dict[str, str],
+                 stdout_path: Path | None = None) -> Sample:
+    """Run one command in a fresh wrapper process: wall time, peak RSS, sampled tree RSS."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
+        report = Path(handle.name)
+    out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL  # noqa: SIM115
+    try:
+        proc = subprocess.Popen([sys.executable, "-S", "-c", _WRAPPER, str(report), *args], cwd=cwd,
+                                env=env, stdout=out, stderr=subprocess.PIPE)
+        peak = 0
+        stop = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not stop.wait(0.02):
+                peak = max(peak, _tree_rss_kb(proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        if os.path.isdir("/proc"):
+            sampler.start()
+        _, stderr = proc.communicate()
+        stop.set()
+        if sampler.is_alive():
+            sampler.join()
+        measured = json.loads(report.read_text())
+    finally:
+        report.unlink(missing_ok=True)
+        if stdout_path:
+            out.close()  # type: ignore[union-attr]
+    if measured["rc"] not in (0, 1):
+        sys.stderr.write(stderr.decode(errors="replace")[-2000:])
+        raise SystemExit(f"bench: {' '.join(args)} exited {measured['rc']}")
+    return Sample(measured["wall"], measured["maxrss_kb"] / 1024, peak / 1024, measured["rc"])
+
+
+@dataclass
+class Row:
+    label: str
+    samples: list[Sample] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(s.wall for s in self.samples)
+
+    def spread(self) -> str:
+        walls = [s.wall for s in self.samples]
+        return f"{min(walls):.2f}–{max(walls):.2f}"
+
+    def rss(self) -> str:
+        if not self.samples or not self.samples[0].max_rss_mb:
+            return "–"
+        return (f"{max(s.max_rss_mb for s in self.samples):.0f} / "
+                f"{max(s.tree_rss_mb for s in self.samples):.0f}")
+
+
+# --- the naive baseline -------------------------------------------------------------------------
+
+def naive_baseline(helm: str, root: Path, deployments: Sequence[tuple[Path, str, str]],
+                   kubernetes_version: str) -> float:
+    """One `helm template` per config, one after the other, then a jsonschema check of its
+    output in this process (schemas compiled once): what a simple script would do."""
+    import yaml
+
+    from modeldeploy.schema_registry import SchemaRegistry, default_locations
+
+    registry = SchemaRegistry(default_locations(), kubernetes_version)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    start = time.perf_counter()
+    for config, name, namespace in deployments:
+        proc = subprocess.run([helm, "template", name, str(root / CHART), "--namespace", namespace,
+                               "--values", str(config), "--kube-version", kubernetes_version],
+                              capture_output=True, text=True, check=True)
+        for obj in yaml.load_all(proc.stdout, Loader=loader):
+            if not obj:
+                continue
+            ref = registry.find(obj["apiVersion"], obj["kind"])
+            assert ref is not None, f"no schema for {obj['kind']}"
+            errors = list(registry.validator(ref).iter_errors(obj))
+            assert not errors, f"{config}: {errors[0].message}"
+    return time.perf_counter() - start
+
+
+# --- the run ----------------------------------------------------------------------------------------
+
+def _diff_available(env: dict[str, str], cwd: Path) -> bool:
+    proc = subprocess.run([sys.executable, "-m", "modeldeploy", "diff", "--help"], cwd=cwd, env=env,
+                          capture_output=True, text=True, check=False)
+    return proc.returncode == 0 and "--base" in proc.stdout
+
+
+def _helm_version(helm: str) -> str:
+    return subprocess.run([helm, "version", "--template", "{{.Version}}"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def run_bench(n: int, repeat: int, output: Path | None, helm: str, kubernetes_version: str,
+              log: Callable[[str], None]) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "CI")}
+    env["HELM_BIN"] = helm
+    cli = [sys.executable, "-m", "modeldeploy"]
+    rows: dict[str, Row] = {}
+    with tempfile.TemporaryDirectory(prefix="modeldeploy-bench-") as tmp:
+        root = Path(tmp) / "gitops"
+        log(f"generating {n} deployments in {root}")
+        configs = generate_repo(root, n)
+        deployments = []
+        for path in configs:
+            env_name = path.parent.parent.name
+            namespace = next(ns for e, ns, _ in ENVIRONMENTS if e == env_name)
+            deployments.append((path, path.parent.name, namespace))
+        diff = _diff_available(env, root)
+        rows["validate"] = Row(f"`modeldeploy validate` ({n} configs)")
+        rows["render"] = Row(f"`modeldeploy render -o DIR` ({n} deployments)")
+        rows["baseline"] = Row(f"naive: {n} × `helm template` + jsonschema, sequential")
+        for rep in range(repeat):
+            log(f"repetition {rep + 1}/{repeat}")
+            rows["validate"].samples.append(run_measured([*cli, "validate"], root, env))
+            out_dir = Path(tmp) / "rendered"
+            shutil.rmtree(out_dir, ignore_errors=True)
+            sample = run_measured([*cli, "render", "-o", str(out_dir)], root, env)
+            written = sum(1 for _ in out_dir.rglob("*.yaml"))
+            if sample.returncode != 0 or written != n:
+                raise SystemExit(f"bench: render wrote {written} of {n} files (exit {sample.returncode})")
+            rows["render"].samples.append(sample)
+            wall = naive_baseline(helm, root, deployments, kubernetes_version)
+            rows["baseline"].samples.append(Sample(wall, 0, 0, 0))
+        rows["diff-3"] = Row("`modeldeploy diff --base HEAD~1` (3 configs changed)")
+        rows["diff-chart"] = Row(f"`modeldeploy diff --base HEAD~1` (chart changed: {n} affected)")
+        if diff:
+            change_configs(root, configs)
+            for rep in range(repeat):
+                log(f"diff, 3 configs changed: {rep + 1}/{repeat}")
+                rows["diff-3"].samples.append(run_measured(
+                    [*cli, "diff", "--base", "HEAD~1", "--format", "json"], root, env,
+                    stdout_path=Path(tmp) / "diff.json"))
+            change_chart(root)
+            for rep in range(repeat):
+                log(f"diff, chart changed: {rep + 1}/{repeat}")
+                rows["diff-chart"].samples.append(run_measured(
+                    [*cli, "diff", "--base", "HEAD~1", "--format", "json"], root, env,
+                    stdout_path=Path(tmp) / "diff.json"))
+    table = report(rows, n, repeat, _helm_version(helm), diff)
+    if output is not None:
+        from modeldeploy.fileio import write_atomic
+
+        write_atomic(output, table)
+    return table
+
+
+def _target(key: str, row: Row, rows: dict[str, Row]) -> str:
+    if not row.samples:
+        return ""
+    if key in TARGETS:
+        goal = TARGETS[key]
+        return f"≤ {goal:g} s: {'met' if row.median <= goal else f'missed by {row.median - goal:.2f} s'}"
+    if key == "render" and rows["baseline"].samples:
+        ratio = rows["baseline"].median / row.median
+        verdict = "met" if ratio >= TARGET_RATIO else "missed"
+        return f"≥ {TARGET_RATIO:g}× faster than naive: {ratio:.1f}× ({verdict})"
+    return ""
+
+
+def report(rows: dict[str, Row], n: int, repeat: int, helm_version: str, diff: bool) -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `nox -s bench` (`tool/scripts/bench.py`): a synthetic GitOps repo of "
+        f"{n} deployments over 3 environments, every command a fresh process (wall time includes "
+        "interpreter start-up), repeated; the naive baseline runs in the same session.",
+        "",
+        f"- machine: {os.cpu_count()} cores, {_cpu_model()}, {platform.system()} {platform.release()}",
+        f"- Python {platform.python_version()}, helm {helm_version}, N = {n}, {repeat} repetition(s), "
+        f"load average at the end {os.getloadavg()[0]:.2f}",
+        f"- date: {time.strftime('%Y-%m-%d')}",
+        "",
+        "| run | median (s) | min–max (s) | peak RSS MB: largest process / process tree | target |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
+    for key, row in rows.items():
+        if not row.samples:
+            shown = "diff: not available" if key.startswith("diff") and not diff else "–"
+            lines.append(f"| {row.label} | {shown} | | | |")
+            continue
+        target = _target(key, row, rows)
+        rss = row.rss()
+        if rss != "–" and row.samples[0].max_rss_mb:
+            peak = max(s.tree_rss_mb for s in row.samples)
+            target += f"{'; ' if target else ''}RSS ≤ {TARGET_RSS_MB:g} MB: " \
+                      f"{'met' if peak <= TARGET_RSS_MB else 'missed'}"
+        lines.append(f"| {row.label} | {row.median:.2f} | {row.spread()} | {rss} | {target} |")
+    if rows["baseline"].samples and rows["render"].samples:
+        base, fast = rows["baseline"].median, rows["render"].median
+        lines += ["", f"Ratio naive / `render`: **{base / fast:.1f}×** "
+                  f"({base / n * 1000:.1f} ms vs {fast / n * 1000:.2f} ms per deployment)."]
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=1000, help="deployments to generate (default 1000)")
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions of each run (default 3)")
+    parser.add_argument("--output", type=Path, default=REPO_ROOT / "docs" / "benchmarks.md",
+                        help="where to write the table (default docs/benchmarks.md); '-' for none")
+    parser.add_argument("--kubernetes-version", default="1.35.0")
+    args = parser.parse_args(argv)
+    if args.n < 3 or args.repeat < 1:
+        parser.error("--n must be at least 3 and --repeat at least 1")
+    from modeldeploy.helm import find_helm
+
+    helm = find_helm().path
+    output = None if str(args.output) == "-" else args.output
+    table = run_bench(args.n, args.repeat, output, helm, args.kubernetes_version,
+                      lambda message: print(f"bench: {message}", file=sys.stderr, flush=True))
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -35,5 +35,6 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         yield error(ctx.file, line, column, f"canary.trafficPercent is {shown}, not an integer; {fix}",
                     ID)
     elif not 0 <= value <= 100:
-        yield error(ctx.file, line, column, f"canary.trafficPercent is {value}, outside 0..100 "
-                    "(100 sends all traffic to the latest revision, 0 rolls back)", ID)
+        yield error(ctx.file, line, column, f"canary.trafficPercent is {value}, outside 0..100; "
+                    "write a whole number from 0 to 100 (100 sends all traffic to the latest "
+                    "revision, 0 rolls back)", ID)

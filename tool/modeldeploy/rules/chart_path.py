@@ -56,8 +56,17 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         return
     if reason:
         hint = _did_you_mean(ctx.charts_root, chart_path) if "names no folder" in reason else None
-        fix = f"; did you mean `{hint}`?" if hint else ""
+        fix = f"; did you mean `{hint}`?" if hint else next(
+            (fix for needle, fix in _FIXES if needle in reason), "")
         yield error(ctx.file, line, column, f"chart_path {shown!r} {reason}{fix}", ID)
+
+
+# (a substring of resolve_chart's reason, the fix to add when there is no did-you-mean)
+_FIXES = (
+    ("without Chart.yaml", "; name the chart's own folder, the one holding Chart.yaml"),
+    ("names no folder", "; check the spelling: the path is relative to the charts root"),
+    ("outside the charts root", "; keep the chart inside the charts root (or pass --charts-root)"),
+)
 
 
 _PATTERN = re.compile(schema_store.load(schema_store.CONFIG_SCHEMA)["properties"]["chart_path"]["pattern"])

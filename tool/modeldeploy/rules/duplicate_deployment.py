@@ -37,6 +37,7 @@ def check_all(checks: Sequence[_Checked]) -> Iterator[Diagnostic]:
             line, column = check.loaded.position(("name",))
             yield error(check.loaded.path, line, column,
                         f"deployment {check.name!r} in namespace {key[0]!r} is also declared in "
-                        f"{first[key]}; each InferenceService needs one config", ID)
+                        f"{first[key]}; each InferenceService needs one config: delete one of them, "
+                        "or give one another `name`", ID)
         else:
             first[key] = check.loaded.path

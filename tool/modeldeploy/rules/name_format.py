@@ -44,8 +44,8 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         read = f"`name: {excerpt(ctx.raw('name'))}` is read by Helm as the {words[tag]} " \
             f"{excerpt(helm_display(tag, name))}" if tag in words else "`name` is a list or mapping"
         yield error(ctx.file, line, column, f"{read}, not text; a name "
-                    f"is a DNS-1035 label (lower-case letters, digits and '-', starting with a letter) "
-                    f"such as `name: {suggestion(ctx.dir_name)}`", ID)
+                    f"is a DNS-1035 label (lower-case letters, digits and '-', starting with a letter), "
+                    f"e.g. `name: {suggestion(ctx.dir_name)}`", ID)
     elif not DNS_1035.match(name):
         yield error(ctx.file, line, column, f"name {excerpt(name)!r} is not a valid InferenceService name "
                     "(a DNS-1035 label: lower-case letters, digits and '-', starting with a letter, "

@@ -1,0 +1,330 @@
+"""Batch rendering is byte-identical to one `helm template` per deployment.
+
+The proof runs the real helm (4 and 3) on a mixed sample: canary absent, {}, 0, 20,
+100; autoscaling on and off; RawDeployment; resources; quoted numeric versions; a
+value YAML 1.1 and 1.2 read differently (rendered alone); several namespaces. Every
+deployment's output is compared with helm run on that config alone, and the test
+checks batching really happened. Failures in helm stay with their own config.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import REPO_ROOT, RunCli
+from modeldeploy import batch_render, pipeline
+from modeldeploy import helm as helm_runner
+from modeldeploy.progress import ProgressBar, wanted
+from modeldeploy.yaml_loader import load_yaml_text
+
+KUBE = "1.35.0"
+CHART = "charts/model-deployment/music-transformer"
+
+
+def _bench() -> Any:
+    bench = REPO_ROOT / "tool" / "scripts" / "bench.py"
+    spec = importlib.util.spec_from_file_location("modeldeploy_bench", bench)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("modeldeploy_bench", module)  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def _repo(tmp_path: Path, n: int) -> list[Path]:
+    configs: list[Path] = _bench().generate_repo(tmp_path, n)
+    return configs
+
+
+def _add_config(root: Path, env: str, name: str, body: str) -> Path:
+    path = root / "model-deployments" / env / name / "config.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(f"chart_path: {CHART}\nname: {name}\n{body}")
+    return path
+
+
+def _count_helm_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    real = helm_runner.template
+
+    def counting(helm: helm_runner.Helm, **kwargs: Any) -> helm_runner.TemplateOutput:
+        calls.append(kwargs["release"])
+        return real(helm, **kwargs)
+
+    monkeypatch.setattr(helm_runner, "template", counting)
+    return calls
+
+
+def _alone(helm: helm_runner.Helm, root: Path, rendered: pipeline.RenderedDeployment) -> str:
+    output = helm_runner.template(helm, release=rendered.name, chart_dir=root / CHART,
+                                  namespace=rendered.namespace,
+                                  values_file=root / rendered.config, kube_version=KUBE)
+    assert output.ok, output.error
+    return output.manifests
+
+
+def _helm(path: Path) -> helm_runner.Helm:
+    return helm_runner.find_helm({"HELM_BIN": str(path)})
+
+
+def test_mixed_sample_is_byte_identical_to_single_renders(
+        tmp_path: Path, helm_bin: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _repo(tmp_path, 30)
+    # go-yaml v2 (Helm 3) reads `yes` as true, YAML 1.2 as text: rendered alone, never batched.
+    _add_config(tmp_path, "dev", "ambiguous", "version: abc1234\nimage_repository: r.example.com\n"
+                "image_namespace: team\nautoscaling: yes\n")
+    helm = _helm(helm_bin)
+    calls = _count_helm_calls(monkeypatch)
+    result = pipeline.render([], pipeline.Options(jobs=2), tmp_path, helm=helm)
+    assert result.errors == 0, result.diagnostics
+    assert len(result.rendered) == 31
+    assert [d.config for d in result.rendered] == sorted(d.config for d in result.rendered)
+    assert calls.count("mdb-batch") >= 3, calls  # batched, in several helm processes
+    assert len(calls) < 15, calls
+    assert "ambiguous" in calls  # rendered alone
+    monkeypatch.undo()
+    for deployment in result.rendered:
+        assert deployment.manifests == _alone(helm, tmp_path, deployment), deployment.config
+    lines = {line.strip() for d in result.rendered for line in d.manifests.splitlines()}
+    assert {"canaryTrafficPercent: 0", "canaryTrafficPercent: 20", "canaryTrafficPercent: 100",
+            'serving.kserve.io/deploymentMode: "RawDeployment"', "scaleMetric: cpu"} <= lines
+    assert len({d.namespace for d in result.rendered}) == 3
+
+
+def test_two_configs_failing_in_helm_are_reported_each_against_its_own_file(
+        tmp_path: Path, helm_bin: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    configs = _repo(tmp_path, 24)
+    # A test-only chart copy that refuses versions starting with fa11 (valid for modeldeploy).
+    template = tmp_path / CHART / "templates" / "inferenceservice.yaml"
+    template.write_text('{{- if hasPrefix "fa11" .Values.version }}{{ fail (printf "version %s is '
+                        'refused" .Values.version) }}{{ end }}\n' + template.read_text())
+    failing = [configs[4], configs[13]]
+    for path in failing:
+        text = path.read_text()
+        version_line = next(line for line in text.splitlines() if line.startswith("version:"))
+        path.write_text(text.replace(version_line, f"version: fa11{path.parent.name[-3:]}"))
+    helm = _helm(helm_bin)
+    calls = _count_helm_calls(monkeypatch)
+    result = pipeline.render([], pipeline.Options(jobs=2), tmp_path, helm=helm)
+    monkeypatch.undo()
+    assert "mdb-batch" in calls
+    errors = [d for d in result.diagnostics if d.severity.value == "error"]
+    expected = {str(p.relative_to(tmp_path)) for p in failing}
+    assert {d.path for d in errors} == expected, errors
+    assert all(d.rule == "helm-template" and "is refused" in d.message for d in errors)
+    assert len(errors) == 2
+    assert len(result.rendered) == 22
+    for deployment in result.rendered:
+        assert deployment.manifests == _alone(helm, tmp_path, deployment), deployment.config
+    # The same diagnostics as helm alone gives: render the two failing configs one by one.
+    alone = pipeline.render([str(p) for p in failing], pipeline.Options(), tmp_path, helm=helm)
+    assert alone.diagnostics == errors
+
+
+def test_a_batch_that_differs_from_helm_alone_falls_back(
+        tmp_path: Path, helm4: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-run self-check: one deployment per chart is also rendered alone and compared."""
+    _repo(tmp_path, 12)
+    real_split = batch_render.split_output
+
+    def corrupted(wrapper: batch_render.Wrapper, stdout: str, count: int) -> list[str] | None:
+        parts = real_split(wrapper, stdout, count)
+        return None if parts is None else [p.replace("minReplicas", "minReplica5") for p in parts]
+
+    monkeypatch.setattr(batch_render, "split_output", corrupted)
+    helm = _helm(helm4)
+    result = pipeline.render([], pipeline.Options(jobs=2), tmp_path, helm=helm)
+    monkeypatch.undo()
+    assert result.errors == 0
+    assert len(result.rendered) == 12
+    for deployment in result.rendered:
+        assert "minReplica5" not in deployment.manifests
+        assert deployment.manifests == _alone(helm, tmp_path, deployment)
+
+
+def test_render_output_dir_and_stdout_match_one_by_one(tmp_path: Path, run_cli: RunCli) -> None:
+    _repo(tmp_path, 9)
+    batched = run_cli(["render", "-o", str(tmp_path / "out"), "--jobs", "2"], cwd=tmp_path)
+    assert batched.returncode == 0, batched.stderr
+    assert batched.stderr == ""  # no progress bar in a pipe
+    stream = run_cli(["render"], cwd=tmp_path)
+    assert stream.returncode == 0, stream.stderr
+    one_by_one = ""
+    for path in sorted((tmp_path / "model-deployments").glob("*/*/config.yaml")):
+        single = run_cli(["render", str(path)], cwd=tmp_path)
+        assert single.returncode == 0, single.stderr
+        rel = path.relative_to(tmp_path / "model-deployments")
+        assert (tmp_path / "out" / rel.parts[0] / f"{rel.parts[1]}.yaml").read_text() == single.stdout
+        one_by_one += single.stdout
+    assert stream.stdout == one_by_one
+
+
+# --- what the wrapper cannot reproduce is rendered alone -------------------------------------------
+
+def _chart(tmp_path: Path, template_text: str, extra: dict[str, str] | None = None) -> Path:
+    chart = tmp_path / "chart"
+    shutil.copytree(REPO_ROOT / CHART, chart)
+    (chart / "templates" / "extra.yaml").write_text(template_text)
+    for rel, text in (extra or {}).items():
+        (chart / rel).parent.mkdir(parents=True, exist_ok=True)
+        (chart / rel).write_text(text)
+    return chart
+
+
+@pytest.mark.parametrize(("template", "extra", "reason"), [
+    ("{{ .Files.Get \"x\" }}", None, ".Files"),
+    ("{{ tpl \"x\" . }}", None, "tpl"),
+    ("{{ lookup \"v1\" \"Pod\" \"\" \"\" }}", None, "lookup"),
+    ("# helm.sh/hook: pre-install", None, "hooks"),
+    ("{{ toYaml .Release }}", None, ".Release"),
+    ("{{ .Template.Foo }}", None, ".Template"),
+    ("{{ .Values.AsMap }}", None, "methods of .Values"),
+    ("{{ define \"x\" }}{{ end }}", None, "outside a partial"),
+    ("", {"templates/NOTES.txt": "hi"}, "NOTES.txt"),
+    ("", {"charts/sub/Chart.yaml": "name: sub"}, "charts/"),
+    ("", {".helmignore": "extra.yaml\n"}, ".helmignore"),
+    ("", {"values.yaml": "autoscaling: off\n"}, "YAML versions"),
+])
+def test_unsupported_charts_are_not_batched(tmp_path: Path, template: str, extra: dict[str, str] | None,
+                                            reason: str) -> None:
+    plan = batch_render.plan_chart(_chart(tmp_path, template, extra))
+    assert plan.reason is not None and reason in plan.reason
+
+
+def test_the_example_chart_is_batched() -> None:
+    plan = batch_render.plan_chart(REPO_ROOT / CHART)
+    assert plan.reason is None
+    assert plan.defaults == {"autoscaling": False, "deployment_mode": "Serverless", "canary": {}}
+    assert plan.schema is not None
+
+
+@pytest.mark.parametrize(("text", "same"), [
+    ("a: text\nb: 2Gi\nc: 500m\nd: 12\ne: 1.5\nf: true\ng: \"yes\"\nh: '0123'\n", True),
+    ("a: yes\n", False), ("a: off\n", False), ("a: 0123\n", False), ("a: 1_000\n", False),
+    ("a: 0x1f\n", False), ("a: ~\n", False), ("a:\n", False), ("a: 2024-01-01\n", False),
+    ("a: 1234e56\n", True), ("a: True\n", False), ("a: !!str 12\n", False),
+])
+def test_unambiguous_values(text: str, same: bool) -> None:
+    loaded, _ = load_yaml_text("x.yaml", text)
+    assert loaded is not None
+    assert batch_render.unambiguous(loaded) is same
+
+
+def test_coalesce_like_helm() -> None:
+    defaults = {"a": 1, "t": {"x": 1, "y": {"z": 2}}, "e": {}}
+    assert batch_render.coalesce(defaults, {"a": 2, "t": {"y": {"w": 3}}}) == {
+        "a": 2, "t": {"x": 1, "y": {"z": 2, "w": 3}}, "e": {}}
+    assert batch_render.coalesce(defaults, {"t": 5}) is None  # a table meets a scalar: helm decides
+    assert defaults == {"a": 1, "t": {"x": 1, "y": {"z": 2}}, "e": {}}  # inputs untouched
+
+
+# --- the CLI: --jobs, the progress bar -----------------------------------------------------------------
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_progress_bar_waits_a_second_then_draws_and_clears() -> None:
+    stream, clock = io.StringIO(), _Clock()
+    bar = ProgressBar(stream, "rendering", clock=clock)
+    bar(1, 10)
+    assert stream.getvalue() == ""  # quick runs print nothing
+    clock.now = 1.5
+    bar(5, 10)
+    assert stream.getvalue() == "\rrendering [###############---------------] 5/10"
+    bar(6, 10)  # within 0.1 s: not redrawn
+    assert stream.getvalue().count("\r") == 1
+    bar.close()
+    assert stream.getvalue().endswith("\r\x1b[K")
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_terminal_outside_ci_and_json() -> None:
+    assert wanted(_Tty(), {}, "text")
+    assert not wanted(io.StringIO(), {}, "text")
+    assert not wanted(_Tty(), {"CI": "true"}, "text")
+    assert not wanted(_Tty(), {}, "json")
+    assert not wanted(_Tty(), {"TERM": "dumb"}, "auto")
+
+
+def test_progress_callback_counts_every_deployment(tmp_path: Path, helm4: Path) -> None:
+    _repo(tmp_path, 8)
+    seen: list[tuple[int, int]] = []
+    pipeline.render([], pipeline.Options(jobs=3), tmp_path, helm=_helm(helm4),
+                    progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(i, 8) for i in range(1, 9)]
+
+
+def test_jobs_must_be_positive(run_cli: RunCli) -> None:
+    for command in ("validate", "render"):
+        proc = run_cli([command, "--jobs", "0"])
+        assert proc.returncode == 2
+        assert "positive integer" in proc.stderr
+
+
+def test_bench_generator_is_valid_and_varied(tmp_path: Path) -> None:
+    configs = _repo(tmp_path, 40)
+    text = "".join(p.read_text() for p in configs)
+    for needle in ("trafficPercent: 0\n", "trafficPercent: 100\n", "trafficPercent: 20",
+                   "canary: {}", "RawDeployment", "autoscaling: true", 'version: "'):
+        assert needle in text
+    assert subprocess.run(["git", "log", "--oneline"], cwd=tmp_path, capture_output=True,
+                          text=True, check=True).stdout.count("\n") == 1
+    result = pipeline.validate([], pipeline.Options(), tmp_path)
+    assert result.errors == 0 and result.warnings == 0, result.diagnostics
+
+
+@pytest.mark.parametrize("text", [
+    "a: 1\nb: [x, 2, 2.5, true, null, ~, 2024-01-01, 0x1f, '012']\nc: {d: e}\n",
+    "---\n# Source: x\n---\na: b\n---\n\n",  # empty documents are dropped
+    "a: &x {b: 1}\nc: *x\n",  # shared alias
+    "a: &x [1]\nb: {<<: {m: 1}, n: 2}\n",  # merge key
+    "a: !!binary aGVsbG8=\nb: !!set {x, y}\nc: !!omap [{a: 1}]\n",
+    "1: int key\n? [a, b]\n: seq key\n",
+    "a: &r [*r]\n" if False else "a: &r\n  b: *r\n",  # recursive
+    "a: b\na: c\n",  # duplicate keys: the last wins, as in PyYAML
+    "",
+])
+def test_fast_manifest_parser_gives_pyyaml_values(text: str) -> None:
+    import yaml
+
+    from modeldeploy import manifest_check
+
+    try:
+        expected = manifest_check.parse_manifests(text)
+    except yaml.YAMLError:
+        with pytest.raises(yaml.YAMLError):
+            batch_render.parse_manifests(text)
+        return
+    got = batch_render.parse_manifests(text)
+    assert repr(got) == repr(expected)
+
+
+def test_fast_manifest_parser_on_rendered_examples() -> None:
+    from modeldeploy import manifest_check
+
+    for path in sorted((REPO_ROOT / "tests").rglob("*.yaml")):
+        text = path.read_text(errors="replace")
+        try:
+            expected = manifest_check.parse_manifests(text)
+        except Exception as exc:  # noqa: BLE001 - the fast parser must fail alike
+            with pytest.raises(type(exc)):
+                batch_render.parse_manifests(text)
+            continue
+        assert repr(batch_render.parse_manifests(text)) == repr(expected), path

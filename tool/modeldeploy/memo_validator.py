@@ -1,0 +1,79 @@
+"""Schema checks of many similar objects, with validity remembered per sub-object.
+
+A gitops repo renders the same chart for hundreds of deployments: their objects
+differ in a few strings (names, image tags) while most sub-objects (a container,
+a runtime's spec) are identical. jsonschema's time goes into descending those.
+
+`MemoRegistry` hands out validators whose `properties` keyword remembers, for one
+run, which (sub-schema, sub-object) pairs were valid, and skips them next time.
+Only *validity* is remembered, never errors: an invalid sub-object is checked
+again each time, so the errors and their paths are exactly jsonschema's. The key
+is the sub-object's `repr`, which tells apart every type and value YAML yields
+(`1`, `1.0`, `True`, `"1"`). Only for Draft 4/6/7, whose keywords depend on nothing
+but the sub-schema and the sub-object (no dynamic scope, no unevaluated*).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+import jsonschema
+import jsonschema.validators
+
+from .schema_registry import SchemaRef, SchemaRegistry
+
+_MEMO_SAFE = (jsonschema.Draft4Validator, jsonschema.Draft6Validator, jsonschema.Draft7Validator)
+
+
+def memoized(validator: Any) -> Any:
+    """A validator of the same class, schema and resolver that remembers valid sub-objects."""
+    cls = type(validator)
+    if cls not in _MEMO_SAFE:
+        return validator
+    valid: set[tuple[int, str]] = set()
+
+    def properties(v: Any, props: dict[str, Any], instance: Any, schema: Any) -> Iterator[Any]:
+        # jsonschema's own `properties`, plus the memory.
+        if not v.is_type(instance, "object"):
+            return
+        for name, subschema in props.items():
+            if name not in instance:
+                continue
+            value = instance[name]
+            if not isinstance(value, (dict, list)) or not value:
+                yield from v.descend(value, subschema, path=name, schema_path=name)
+                continue
+            key = (id(subschema), repr(value))
+            if key in valid:
+                continue
+            errors = list(v.descend(value, subschema, path=name, schema_path=name))
+            if not errors:
+                valid.add(key)
+            yield from errors
+
+    memo_cls = jsonschema.validators.extend(cls, {"properties": properties})
+    changes = {f.alias: getattr(validator, f.name) for f in attrs.fields(cls) if f.init}
+    return memo_cls(**changes)
+
+
+class MemoRegistry(SchemaRegistry):
+    """A SchemaRegistry whose validators remember valid sub-objects for its lifetime (one run)."""
+
+    def __init__(self, locations: list[str], kubernetes_version: str) -> None:
+        super().__init__(locations, kubernetes_version)
+        self._memo: dict[str, Any] = {}
+        self._found: dict[tuple[str, str], SchemaRef | None] = {}
+
+    def find(self, api_version: str, kind: str) -> SchemaRef | None:
+        key = (api_version, kind)
+        if key not in self._found:  # a few stat calls per object otherwise
+            self._found[key] = super().find(api_version, kind)
+        return self._found[key]
+
+    def validator(self, ref: SchemaRef) -> Any:
+        key = str(ref.path)
+        if key not in self._memo:
+            self._memo[key] = memoized(super().validator(ref))
+        return self._memo[key]
