@@ -23,7 +23,7 @@ from modeldeploy.diagnostics import Diagnostic
 SEED = 20260917
 MUTANTS = 2000
 MAX_SECONDS_EACH = 1.0
-MAX_SECONDS_TOTAL = 20.0
+MAX_SECONDS_TOTAL = 30.0  # ~2 s on an idle machine; generous for loaded CI runners
 
 SEEDS = sorted({p.read_bytes() for p in [*REPO_ROOT.glob("model-deployments/*/*/config.yaml"),
                                           *REPO_ROOT.glob("tests/data/good-configs/*/*/*/*/config.yaml")]})

@@ -10,9 +10,10 @@ The wrapper chart (in a temporary folder, per run):
 - `Chart.yaml` is the original, byte for byte, so `.Chart` is the same;
 - each partial (`templates/**/_*`) is copied as it is;
 - each other template becomes a named `define` (body unchanged) in one generated
-  partial; for deployment slot `i`, `templates/mdb<nonce>-<i>/<same path>` holds one
-  `include` of it with the context helm would have built for that deployment
-  (`.Values`, `.Release`, `.Template`; `.Chart`, `.Capabilities` passed through);
+  partial; for deployment slot `i`, `templates/mdb<nonce>-<i>~<same name>` (a folder
+  `mdb<nonce>-<i>/` when the chart has template folders) holds one `include` of it
+  with the context helm would have built for that deployment (`.Values`, `.Release`,
+  `.Template`; `.Chart`, `.Capabilities` passed through);
 - `.Values` of slot `i` are the deployment's values coalesced with the chart's
   `values.yaml` exactly as helm does, written as JSON; `values.schema.json` becomes
   a schema over the list, so helm still validates each deployment's values.
@@ -618,7 +619,7 @@ class ParallelWriter:
     them: a path written twice is written again at the end, the last one winning.
     """
 
-    def __init__(self, workers: int = 16) -> None:
+    def __init__(self, workers: int = 32) -> None:  # concurrent fsyncs share journal commits
         self.pool = cf.ThreadPoolExecutor(max_workers=workers)
         self.futures: list[cf.Future[None]] = []
         self.seen: set[Path] = set()

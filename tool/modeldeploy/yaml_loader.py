@@ -243,17 +243,26 @@ def _decode(path: str, data: bytes) -> tuple[str | None, list[Diagnostic]]:
             error(path, line, column, f"byte 0x{data[exc.start]:02x} is not valid UTF-8; "
                   "save the file as UTF-8", RULE_ENCODING)
         ]
+    problems = _text_problems(path, text)
+    return (None, problems) if problems else (text, [])
+
+
+def _text_problems(path: str, text: str) -> list[Diagnostic]:
+    """What makes decoded text unfit before parsing: too long, NUL bytes, invisible line breaks."""
+    if len(text) > MAX_BYTES:
+        return [error(path, 1, 1, f"the text has {len(text):,} characters; the limit is {MAX_BYTES:,}",
+                      RULE_LIMITS)]
     if "\x00" in text:
         line, column = _line_column(text, text.index("\x00"))
-        return None, [error(path, line, column, "file contains a NUL byte: is it binary? A config is "
-                            "UTF-8 text; remove the byte or restore the file from git", RULE_ENCODING)]
+        return [error(path, line, column, "file contains a NUL byte: is it binary? A config is "
+                      "UTF-8 text; remove the byte or restore the file from git", RULE_ENCODING)]
     odd_break = _ODD_LINE_BREAKS.search(text)
     if odd_break:  # YAML counts these as line breaks, editors do not: every line number after would be off
         line, column = _line_column(text, odd_break.start())
-        return None, [error(path, line, column, f"character U+{ord(odd_break.group()):04X} is a line "
-                            "break to YAML but not to editors (often pasted from a word processor); "
-                            "delete it or replace it with a plain newline", RULE_ENCODING)]
-    return text, []
+        return [error(path, line, column, f"character U+{ord(odd_break.group()):04X} is a line "
+                      "break to YAML but not to editors (often pasted from a word processor); "
+                      "delete it or replace it with a plain newline", RULE_ENCODING)]
+    return []
 
 
 _ODD_LINE_BREAKS = re.compile("[\u0085\u2028\u2029]")
@@ -317,6 +326,9 @@ _SYNTAX_HINTS = (
 
 def load_yaml_text(path: str, text: str) -> tuple[LoadedYaml | None, list[Diagnostic]]:
     """Parse one YAML document holding a mapping; values as Helm reads them."""
+    text_problems = _text_problems(path, text)
+    if text_problems:
+        return None, text_problems
     builder = _Builder(path)
     try:
         events = list(_limited_events(path, text))

@@ -173,7 +173,7 @@ HEADER = """\
 
 Every row is a case of the test corpus (`tests/data/bad-configs/<case>/`): the offending
 input and the exact lines `modeldeploy validate` prints for it (`render` prints the same
-lines on stderr, does not call helm, and leaves stdout empty). Each line is
+lines on stderr, runs no `helm template`, and leaves stdout empty). Each line is
 `path:line:column: severity: message [rule-id]`; look the rule id up in
 [rules.md](rules.md). Exit codes: 0 clean (warnings only), 1 problems found, 2 usage
 error; with `--strict`, warnings exit 1 too. No input makes modeldeploy print a
