@@ -8,9 +8,10 @@ skipping them, so a broken install step cannot hide behind skips.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,21 @@ def run_cli(helm4: Path) -> RunCli:
                               capture_output=True, text=True, timeout=300, input=input)
 
     return run
+
+
+ROLLOUT_FIXTURES = REPO_ROOT / "tests" / "data" / "rollout"
+
+
+def make_gitops(root: Path, fixtures: Iterable[Path]) -> Path:
+    """A git repo at root/gitops: a copy of charts/ and model-deployments/, plus each
+    fixture file placed as model-deployments/test/<fixture stem>/config.yaml."""
+    repo = root / "gitops"
+    repo.mkdir()
+    shutil.copytree(REPO_ROOT / "charts", repo / "charts")
+    shutil.copytree(REPO_ROOT / "model-deployments", repo / "model-deployments")
+    for fixture in fixtures:
+        target = repo / "model-deployments" / "test" / fixture.stem / "config.yaml"
+        target.parent.mkdir()
+        shutil.copyfile(fixture, target)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    return repo

@@ -12,30 +12,19 @@ from __future__ import annotations
 import difflib
 import shutil
 import stat
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT, RunCli
+from conftest import ROLLOUT_FIXTURES, RunCli, make_gitops
 
-FIXTURES = REPO_ROOT / "tests" / "data" / "rollout"
 JUKEBOX_TEST = Path("model-deployments/test/jukebox/config.yaml")
 JUKEBOX_PROD = Path("model-deployments/prod/jukebox/config.yaml")
 
 
 @pytest.fixture
 def gitops(tmp_path: Path) -> Path:
-    repo = tmp_path / "gitops"
-    repo.mkdir()
-    shutil.copytree(REPO_ROOT / "charts", repo / "charts")
-    shutil.copytree(REPO_ROOT / "model-deployments", repo / "model-deployments")
-    for fixture in FIXTURES.glob("*.yaml"):
-        target = repo / "model-deployments" / "test" / fixture.stem / "config.yaml"
-        target.parent.mkdir()
-        shutil.copyfile(fixture, target)
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    return repo
+    return make_gitops(tmp_path, sorted(ROLLOUT_FIXTURES.glob("*.yaml")))
 
 
 def config(repo: Path, name: str, env: str = "test") -> Path:
@@ -263,7 +252,7 @@ def test_release_keeps_the_target_canary_without_the_option(run_cli: RunCli, git
 
 def test_release_to_production_raw_deployment_with_canary_is_refused(run_cli: RunCli,
                                                                      gitops: Path) -> None:
-    raw = (FIXTURES / "raw.yaml").read_text()
+    raw = (ROLLOUT_FIXTURES / "raw.yaml").read_text()
     for env, version in (("test", "9f8e7d6c5b"), ("prod", "4562a17c17")):
         path = config(gitops, "raw", env)
         path.parent.mkdir(exist_ok=True)
@@ -283,7 +272,7 @@ def test_release_to_production_raw_deployment_with_canary_is_refused(run_cli: Ru
 def test_release_from_an_invalid_source_is_refused(run_cli: RunCli, gitops: Path) -> None:
     prod = config(gitops, "invalid", "prod")
     prod.parent.mkdir()
-    shutil.copyfile(FIXTURES / "indent4.yaml", prod)
+    shutil.copyfile(ROLLOUT_FIXTURES / "indent4.yaml", prod)
     prod.write_text(prod.read_text().replace("'indent4'", "invalid"))
     before = snapshot(gitops)
     result = run_cli(["release", "invalid", "--from", "test", "--to", "prod"], cwd=gitops)

@@ -4,29 +4,18 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT, RunCli
-
-FIXTURES = REPO_ROOT / "tests" / "data" / "rollout"
+from conftest import ROLLOUT_FIXTURES, RunCli, make_gitops
 
 
 @pytest.fixture
 def gitops(tmp_path: Path) -> Path:
     """A copy of the repo's charts and deployments plus three fixtures in test/, under git."""
-    repo = tmp_path / "gitops"
-    repo.mkdir()
-    shutil.copytree(REPO_ROOT / "charts", repo / "charts")
-    shutil.copytree(REPO_ROOT / "model-deployments", repo / "model-deployments")
-    for name in ("flow", "raw", "no-newline"):
-        target = repo / "model-deployments" / "test" / name / "config.yaml"
-        target.parent.mkdir()
-        shutil.copyfile(FIXTURES / f"{name}.yaml", target)
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
-    return repo
+    names = ("flow", "raw", "no-newline")
+    return make_gitops(tmp_path, [ROLLOUT_FIXTURES / f"{name}.yaml" for name in names])
 
 
 TABLE = (
@@ -69,7 +58,7 @@ def test_json(run_cli: RunCli, gitops: Path) -> None:
 def test_invalid_configs_show_their_first_error(run_cli: RunCli, gitops: Path) -> None:
     target = gitops / "model-deployments" / "test" / "invalid" / "config.yaml"
     target.parent.mkdir()
-    shutil.copyfile(FIXTURES / "invalid.yaml", target)
+    shutil.copyfile(ROLLOUT_FIXTURES / "invalid.yaml", target)
     result = run_cli(["status", "test"], cwd=gitops)
     assert result.returncode == 1
     row = result.stdout.splitlines()[2]

@@ -12,7 +12,6 @@ corpus library for tests/test_bad_configs.py (loading, materialising, CLI argume
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -22,6 +21,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script or loaded by tests
+from derived_files import main as generator_main
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CORPUS = REPO_ROOT / "tests" / "data" / "bad-configs"
@@ -205,19 +207,12 @@ def collect_outputs(cases: list[Case]) -> dict[str, tuple[int, str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if docs/bad-inputs.md is stale")
-    args = parser.parse_args(argv)
-    cases = load_cases()
-    text = render_table(collect_outputs(cases), cases)
-    if args.check:
-        if DOC.read_text("utf-8") != text:
-            print(f"{DOC.relative_to(REPO_ROOT)} is stale: run {Path(__file__).relative_to(REPO_ROOT)}")
-            return 1
-        return 0
-    DOC.write_text(text, "utf-8")
-    print(f"wrote {DOC.relative_to(REPO_ROOT)} ({len(cases)} cases)")
-    return 0
+    def produce() -> dict[Path, str]:
+        cases = load_cases()
+        return {DOC: render_table(collect_outputs(cases), cases)}
+
+    return generator_main(__doc__.splitlines()[0], produce,
+                          "python tool/scripts/bad_inputs_table.py", argv)
 
 
 if __name__ == "__main__":

@@ -14,12 +14,14 @@ Rule ids come from the source, read with `ast` (nothing is imported):
 
 from __future__ import annotations
 
-import argparse
 import ast
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script or loaded by tests
+from derived_files import main as generator_main
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = REPO_ROOT / "tool" / "modeldeploy"
@@ -167,18 +169,8 @@ Warnings exit 0 unless `--strict`. Examples of each: [bad-inputs.md](bad-inputs.
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if docs/rules.md is stale")
-    args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        if DOC.read_text("utf-8") != text:
-            print(f"{DOC.relative_to(REPO_ROOT)} is stale: run {Path(__file__).relative_to(REPO_ROOT)}")
-            return 1
-        return 0
-    DOC.write_text(text, "utf-8")
-    print(f"wrote {DOC.relative_to(REPO_ROOT)}")
-    return 0
+    return generator_main(__doc__.splitlines()[0], lambda: {DOC: render()},
+                          "python tool/scripts/rules_doc.py", argv)
 
 
 if __name__ == "__main__":

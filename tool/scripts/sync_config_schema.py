@@ -10,11 +10,13 @@ derived file is stale (the tests run it).
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script or loaded by tests
+from derived_files import main as generator_main
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "schemas" / "config.schema.json"
@@ -72,24 +74,10 @@ def reference() -> str:
     )
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if a derived file is stale")
-    args = parser.parse_args()
-    wanted = {CHART_COPY: SOURCE.read_text(), REFERENCE: reference()}
-    stale = [path for path, text in wanted.items()
-             if not path.is_file() or path.read_text() != text]
-    if args.check:
-        for path in stale:
-            print(f"{path.relative_to(ROOT)} is stale: run ./noxw -s schemas", file=sys.stderr)
-        return 1 if stale else 0
-    for path in stale:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(wanted[path])
-        tmp.replace(path)
-        print(f"wrote {path.relative_to(ROOT)}")
-    return 0
+def main(argv: list[str] | None = None) -> int:
+    return generator_main(__doc__.splitlines()[0],
+                          lambda: {CHART_COPY: SOURCE.read_text(), REFERENCE: reference()},
+                          "./noxw -s schemas", argv)
 
 
 if __name__ == "__main__":
