@@ -18,12 +18,12 @@ from typing import Any
 
 from . import config_edit
 from .config_check import check_config, check_config_text
+from .deployment_refs import Deployment, find_deployment
 from .diagnostics import Diagnostic, Severity
 from .discovery import ENVIRONMENT_FILENAME, default_charts_root, display_path
 from .environments import load_environment
 from .fileio import write_atomic
 from .rollout_summary import RolloutState, Sentence, describe_change
-from .status import Deployment, find_deployment
 
 BOM = b"\xef\xbb\xbf"
 IMAGE_KEYS = ("version", "image_repository", "image_namespace")  # what a release copies

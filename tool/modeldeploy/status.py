@@ -1,112 +1,25 @@
 """`modeldeploy status`: the deployments declared in a GitOps repo, read from the configs.
 
-Also the one place that turns `ENV/NAME` into a config file, for the rollout commands:
-`<repo>/model-deployments/ENV/NAME/config.yaml`, with a did-you-mean listing when
-no such deployment exists. No cluster is consulted: this is what git says should run.
+No cluster is consulted: this is what git says should run. `ENV/NAME` lookups live in
+deployment_refs.py.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .config_check import ConfigCheck, check_config
-from .diagnostics import Diagnostic, Severity, ToolError
+from .deployment_refs import Deployment
+from .diagnostics import Diagnostic, Severity
 from .discovery import (
-    CONFIG_FILENAME,
-    DEPLOYMENTS_DIRNAME,
-    ConfigFile,
     default_charts_root,
-    display_path,
-    find_repo_root,
 )
 from .environments import Environment, load_environment
 from .rollout_summary import RolloutState
 from .rules import duplicate_deployment
-
-_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
-
-
-class UnknownDeployment(LookupError):
-    """No deployment (or environment) by that name; the message lists those that exist."""
-
-
-@dataclass(frozen=True, order=True)
-class Deployment:
-    env: str
-    name: str  # the deployment's folder name, as typed in ENV/NAME
-    config: ConfigFile
-
-    @property
-    def ref(self) -> str:
-        return f"{self.env}/{self.name}"
-
-
-def deployments_root(repo: Path | None, cwd: Path) -> Path:
-    """`<repo>/model-deployments`; repo is `--repo` or the git repository of the working directory."""
-    if repo is None:
-        repo = find_repo_root(cwd)
-        if repo is None:
-            raise ToolError(f"{cwd} is not inside a git repository; pass --repo DIR")
-    elif not repo.is_dir():
-        raise ToolError(f"--repo {repo}: no such directory")
-    root = repo.resolve() / DEPLOYMENTS_DIRNAME
-    if not root.is_dir():
-        raise ToolError(f"no {DEPLOYMENTS_DIRNAME}/ folder in {repo}")
-    return root
-
-
-def list_deployments(root: Path, cwd: Path) -> list[Deployment]:
-    found = []
-    for path in root.glob(f"*/*/{CONFIG_FILENAME}"):
-        env, name = path.parent.parent.name, path.parent.name
-        if not env.startswith(".") and not name.startswith(".") and path.is_file():
-            found.append(Deployment(env, name, ConfigFile(display_path(path, cwd), path)))
-    return sorted(found)
-
-
-def _segment(text: str, what: str) -> str:
-    if not _SEGMENT.match(text):
-        raise ToolError(f"{text!r} is not a valid {what} name")
-    return text
-
-
-def _unknown(what: str, wanted: str, existing: list[str]) -> UnknownDeployment:
-    close = difflib.get_close_matches(wanted, existing, n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]}?" if close else ""
-    listing = ", ".join(existing) if existing else "none"
-    return UnknownDeployment(f"no {what} {wanted}{hint} (existing: {listing})")
-
-
-def find_deployment(root: Path, ref: str, cwd: Path) -> Deployment:
-    """The deployment named `ENV/NAME`."""
-    env, sep, name = ref.strip("/").partition("/")
-    if not sep:
-        raise ToolError(f"{ref!r}: name a deployment as ENV/NAME, e.g. test/jukebox")
-    wanted = f"{_segment(env, 'environment')}/{_segment(name, 'deployment')}"
-    deployments = list_deployments(root, cwd)
-    for deployment in deployments:
-        if deployment.ref == wanted:
-            return deployment
-    raise _unknown("deployment", wanted, [d.ref for d in deployments])
-
-
-def select_deployments(root: Path, selector: str | None, cwd: Path) -> list[Deployment]:
-    """All deployments, those of one environment (`ENV`), or one (`ENV/NAME`)."""
-    if selector and "/" in selector.strip("/"):
-        return [find_deployment(root, selector, cwd)]
-    deployments = list_deployments(root, cwd)
-    if not selector:
-        return deployments
-    env = _segment(selector.strip("/"), "environment")
-    chosen = [d for d in deployments if d.env == env]
-    if not chosen:
-        raise _unknown("environment", env, sorted({d.env for d in deployments}))
-    return chosen
 
 
 @dataclass(frozen=True)
