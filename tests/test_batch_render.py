@@ -326,8 +326,59 @@ def test_fast_manifest_parser_on_rendered_examples() -> None:
         text = path.read_text()
         try:
             expected = manifest_check.parse_manifests(text)
-        except Exception as exc:  # noqa: BLE001 - the fast parser must fail alike
+        except Exception as exc:  # the fast parser must fail alike
             with pytest.raises(type(exc)):
                 batch_render.parse_manifests(text)
             continue
         assert repr(batch_render.parse_manifests(text)) == repr(expected), path
+
+
+def test_a_symlinked_template_is_not_batched(tmp_path: Path) -> None:
+    chart = _chart(tmp_path, "")
+    (chart / "templates" / "linked.yaml").symlink_to(chart / "templates" / "extra.yaml")
+    plan = batch_render.plan_chart(chart)
+    assert plan.reason is not None and "symbolic" in plan.reason
+
+
+def test_worker_processes_give_the_same_result_as_one_process(
+        tmp_path: Path, helm4: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Config checks and manifest checks in forked workers: same diagnostics, same output."""
+    configs = _repo(tmp_path, 14)
+    # One config with a schema problem, one whose rendered object the KServe schema rejects.
+    configs[2].write_text(configs[2].read_text().replace("image_namespace:", "image_namspace:"))
+    template = tmp_path / CHART / "templates" / "inferenceservice.yaml"
+    text = template.read_text()
+    first = "    minReplicas: 1\n    maxReplicas: {{ if .Values.autoscaling }}"  # the predictor's
+    assert first in text
+    template.write_text(text.replace(first, "    minReplicas: {{ if hasPrefix \"bad\" .Values.version }}"
+                                            "\"one\"{{ else }}1{{ end }}\n    maxReplicas: "
+                                            "{{ if .Values.autoscaling }}", 1))
+    configs[5].write_text("\n".join("version: bad1234" if line.startswith("version:") else line
+                                    for line in configs[5].read_text().splitlines()) + "\n")
+    helm = _helm(helm4)
+    pools: list[bool] = []
+    real_get = batch_render.Workers.get
+
+    def recording(self: batch_render.Workers, expected: int) -> Any:
+        pool = real_get(self, expected)
+        pools.append(pool is not None)
+        return pool
+
+    monkeypatch.setattr(batch_render.Workers, "get", recording)
+    monkeypatch.setattr(batch_render, "POOL_MIN", 4)
+    forked = pipeline.render([], pipeline.Options(jobs=2), tmp_path, helm=helm)
+    forked_validate = pipeline.validate([], pipeline.Options(jobs=2), tmp_path)
+    assert pools and all(pools), pools  # the workers did the checking
+    monkeypatch.setattr(batch_render, "POOL_MIN", 10**9)
+    pools.clear()
+    alone = pipeline.render([], pipeline.Options(jobs=2), tmp_path, helm=helm)
+    alone_validate = pipeline.validate([], pipeline.Options(jobs=2), tmp_path)
+    assert not any(pools)
+    assert forked.diagnostics == alone.diagnostics
+    assert forked.rendered == alone.rendered
+    assert forked_validate.diagnostics == alone_validate.diagnostics
+    rules = {(d.path, d.rule) for d in forked.diagnostics if d.severity.value == "error"}
+    assert rules == {(str(configs[2].relative_to(tmp_path)), "schema-missing-key"),
+                     (str(configs[2].relative_to(tmp_path)), "schema-unknown-key"),
+                     (str(configs[5].relative_to(tmp_path)), "manifest-invalid")}, rules
+    assert len(forked.rendered) == 12

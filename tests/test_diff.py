@@ -582,3 +582,14 @@ def test_golden_files_fail_when_missing_and_change_only_on_request(tmp_path: Pat
         assert_golden("diff/x.md", "one\r\n")
     with pytest.raises(ValueError):
         golden.golden_path("../outside.md")
+
+
+def test_same_data_is_type_strict() -> None:
+    from modeldeploy.manifest_diff import diff_manifests, same_data
+
+    assert same_data({"a": [1, "x"]}, {"a": [1, "x"]})
+    assert not same_data({"replicas": 1}, {"replicas": True})
+    assert not same_data({"replicas": 1}, {"replicas": 1.0})
+    before = "kind: Deployment\nmetadata: {name: d}\nspec: {replicas: 1}\n"
+    (change,) = diff_manifests(before, before.replace("1}", "true}"), "a/x", "b/x")
+    assert "-  replicas: 1" in change.text and "+  replicas: true" in change.text

@@ -49,6 +49,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -71,8 +72,10 @@ from .memo_validator import MemoRegistry
 from .render import RenderOutcome, render_config
 from .yaml_loader import LoadedYaml, load_yaml_text
 
+MAX_DEFAULT_JOBS = 8  # each job is a helm process and a worker, ~60 MB each
 MIN_GROUP = 6  # fewer deployments of one chart: one helm process each
 MAX_BATCH = 200  # deployments per helm process
+MIN_BATCH = 4  # a batch split to keep jobs busy keeps at least this many
 MAX_RELEASE_NAME = 53
 _RELEASE_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _RELEASE_FIELDS = ("Name", "Namespace", "Service", "IsInstall", "IsUpgrade", "Revision")
@@ -100,6 +103,15 @@ _MAYBE_SPECIAL = re.compile(
     r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}.*"  # timestamps
     r"|y|Y|n|N|yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|true|True|TRUE|false|False|FALSE"
     r"|null|Null|NULL|~|<<|=)$", re.DOTALL)
+
+
+def default_jobs() -> int:
+    """The CPUs this process may use (its affinity, not the host's count), at most 8."""
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        usable = os.cpu_count() or 1
+    return max(1, min(MAX_DEFAULT_JOBS, usable))
 
 
 # --- the chart -------------------------------------------------------------------------------
@@ -143,6 +155,8 @@ def _analyze(plan: ChartPlan) -> str | None:
     for folder in ("charts", "crds"):
         if (root / folder).exists():
             return f"the chart has a {folder}/ folder"
+    if any(path.is_symlink() for path in root.rglob("*")):
+        return "the chart has symbolic links"
     ignore = _helmignore(root)
     templates_dir = root / "templates"
     for path in sorted(p for p in templates_dir.rglob("*") if p.is_file()):
@@ -424,7 +438,7 @@ def render_many(helm: helm_runner.Helm, checks: Sequence[ConfigCheck], kubernete
 
     Each outcome is what `render.render_config` gives for that check alone.
     """
-    jobs = max(1, jobs or os.cpu_count() or 1)
+    jobs = max(1, jobs or default_jobs())
     tmp = Path(tempfile.mkdtemp(prefix="modeldeploy-batch-"))
     pool = cf.ThreadPoolExecutor(max_workers=jobs)
     try:
@@ -505,13 +519,17 @@ class _Scheduler:
         by_namespace: dict[str, list[_Item]] = {}
         for item in run.items:
             by_namespace.setdefault(item.check.environment.namespace, []).append(item)
-        # Each helm process costs ~50 ms before it renders anything: few, big batches (at most
-        # MAX_BATCH), yet at least two per job so that no job idles; sizes balanced.
-        target = max(2, min(MAX_BATCH, math.ceil(len(run.items) / (self.jobs * 2))))
+        # Each helm process costs ~50 ms before it renders anything: few, big batches (one
+        # namespace each, at most MAX_BATCH), yet one per job at least; sizes balanced.
+        counts = {ns: math.ceil(len(items) / MAX_BATCH) for ns, items in by_namespace.items()}
+        while sum(counts.values()) < self.jobs:
+            widest = max(counts, key=lambda ns: len(by_namespace[ns]) / counts[ns])
+            if len(by_namespace[widest]) / counts[widest] < 2 * MIN_BATCH:
+                break
+            counts[widest] += 1
         batches = []
-        for items in by_namespace.values():
-            count = math.ceil(len(items) / target)
-            size = math.ceil(len(items) / count)
+        for namespace, items in by_namespace.items():
+            size = math.ceil(len(items) / counts[namespace])
             batches += [items[start:start + size] for start in range(0, len(items), size)]
         run.wrapper = build_wrapper(run.plan, self.tmp, max(len(b) for b in batches))
         run.verify = run.items[0].index
@@ -603,13 +621,6 @@ class _Scheduler:
         for held in run.held:
             yield from self._emit(held, RenderOutcome(run.batched[held], []))
         run.held.clear()
-
-
-def render_one_by_one(helm: helm_runner.Helm, checks: Sequence[ConfigCheck], kubernetes_version: str,
-                      ) -> Iterator[tuple[int, RenderOutcome]]:
-    """The reference: one helm process per deployment, in order."""
-    for index, check in enumerate(checks):
-        yield index, render_config(helm, check, kubernetes_version)
 
 
 class ParallelWriter:
@@ -713,13 +724,14 @@ class Workers:
     queue on the GIL), forked on first need while the process has a single thread."""
 
     def __init__(self, jobs: int | None) -> None:
-        self.count = max(1, jobs or os.cpu_count() or 1)
+        self.count = max(1, jobs or default_jobs())
         self.pool: cf.ProcessPoolExecutor | None = None
 
     def get(self, expected: int) -> cf.ProcessPoolExecutor | None:
         """The pool, when `expected` items make one worth it; else None (work in process)."""
         if self.pool is None and self.count > 1 and expected >= POOL_MIN and _can_fork():
-            self.pool = cf.ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("fork"))
+            self.pool = cf.ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("fork"),
+                                               initializer=_quiet_worker)
             self.pool.submit(int).result()  # forks every worker now, before any thread starts
         return self.pool
 
@@ -727,6 +739,11 @@ class Workers:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
+
+
+def _quiet_worker() -> None:
+    # Ctrl-C is the parent's to handle: it stops the pool; no traceback from every worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _can_fork() -> bool:

@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import __version__, helm_install, pipeline
+from . import __version__, deployment_refs, helm_install, pipeline, progress, sharding
 from .diagnostics import ToolError
 from .reporters import FORMAT_CHOICES, reporter_for
 from .schema_registry import DEFAULT_KUBERNETES_VERSION
@@ -46,7 +46,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _jobs_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", "-j", type=_positive_int, metavar="N",
-                        help=f"helm processes at once (default: the CPU count, {os.cpu_count() or 1})")
+                        help="helm processes (and checking processes) at once "
+                             "(default: the usable CPUs, at most 8)")
 
 
 def _positive_int(text: str) -> int:
@@ -158,14 +159,10 @@ def _run_install_helm(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def _shard(args: argparse.Namespace) -> tuple[int, int] | None:
-    from . import sharding  # imported here: the import block at the top is shared
-
     return sharding.parse_shard(args.shard) if getattr(args, "shard", None) else None
 
 
-def _progress_bar(args: argparse.Namespace, label: str):  # -> progress.ProgressBar
-    from . import progress  # imported here: the import block at the top is shared
-
+def _progress_bar(args: argparse.Namespace, label: str) -> progress.ProgressBar:
     return progress.for_cli(sys.stderr, label, args.format)
 
 
@@ -200,9 +197,9 @@ def _run_render(args: argparse.Namespace, cwd: Path) -> int:
 
 def _run_rollout(args: argparse.Namespace, cwd: Path) -> int:
     """canary set/promote/rollback, release: plan the edit, say what it does, write it."""
-    from . import rollout, status  # imported here: the import block at the top is shared
+    from . import rollout  # imported on use: keeps `validate` start-up small
 
-    root = status.deployments_root(args.repo, cwd)
+    root = deployment_refs.deployments_root(args.repo, cwd)
     try:
         if args.command == "release":
             plan = rollout.plan_release(root, args.name, args.from_env, args.to_env, args.canary, cwd)
@@ -229,7 +226,7 @@ def _run_rollout(args: argparse.Namespace, cwd: Path) -> int:
             print("dry run: nothing written")
             return EXIT_OK
         rollout.apply(plan)
-    except (rollout.RolloutError, status.UnknownDeployment) as exc:
+    except (rollout.RolloutError, deployment_refs.UnknownDeployment) as exc:
         sys.stderr.write(f"modeldeploy: error: {exc}\n")
         return EXIT_PROBLEMS
     print(f"updated {plan.display}; review it with `git diff`, then commit and push to roll out")
@@ -237,12 +234,12 @@ def _run_rollout(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def _run_status(args: argparse.Namespace, cwd: Path) -> int:
-    from . import status
+    from . import status  # imported on use: keeps `validate` start-up small
 
-    root = status.deployments_root(args.repo, cwd)
+    root = deployment_refs.deployments_root(args.repo, cwd)
     try:
-        deployments = status.select_deployments(root, args.selector, cwd)
-    except status.UnknownDeployment as exc:
+        deployments = deployment_refs.select_deployments(root, args.selector, cwd)
+    except deployment_refs.UnknownDeployment as exc:
         sys.stderr.write(f"modeldeploy: error: {exc}\n")
         return EXIT_PROBLEMS
     rows = status.collect_status(deployments, cwd)
@@ -251,7 +248,7 @@ def _run_status(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def _run_diff(args: argparse.Namespace, cwd: Path) -> int:
-    from . import diff_report, diffing  # imported here: the import block at the top is shared
+    from . import diff_report, diffing  # imported on use: keeps `validate` start-up small
 
     result = diffing.diff(args.base, args.head, args.paths, _options(args), cwd)
     for problem in result.problems:  # also inside markdown/json: CI logs show them either way

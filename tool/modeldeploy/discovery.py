@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from .diagnostics import ToolError
@@ -96,6 +97,7 @@ def _walk(root: Path) -> list[Path]:
     return configs
 
 
+@lru_cache(maxsize=4096)  # a repo has few charts and many configs naming the same one
 def resolve_chart(charts_root: Path, chart_path: str) -> tuple[Path | None, str | None]:
     """The chart folder `chart_path` names under `charts_root`, or why it names none.
 

@@ -7,11 +7,15 @@ a runtime's spec) are identical. jsonschema's time goes into descending those.
 `MemoRegistry` hands out validators whose `properties` keyword remembers, for one
 run, which (sub-schema, sub-object) pairs were valid, and skips them next time.
 Only *validity* is remembered, never errors: an invalid sub-object is checked
-again each time, so the errors and their paths are exactly jsonschema's. A scalar
-whose sub-schema checks only its type is checked in place, without a validator. The key
+again each time, so the errors and their paths are exactly jsonschema's. The key
 is the sub-object's `repr`, which tells apart every type and value YAML yields
 (`1`, `1.0`, `True`, `"1"`). Only for Draft 4/6/7, whose keywords depend on nothing
 but the sub-schema and the sub-object (no dynamic scope, no unevaluated*).
+
+Two shortcuts skip building a validator where the answer is plain: a scalar whose
+sub-schema checks only its type, and a map (labels, annotations) whose values all
+have a type that the only check of `additionalProperties` allows. Anything else, and
+every failure, goes through jsonschema itself.
 """
 
 from __future__ import annotations

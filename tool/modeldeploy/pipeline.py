@@ -17,6 +17,7 @@ from .config_check import ConfigCheck
 from .diagnostics import Diagnostic, Severity, error
 from .discovery import (
     CONFIG_FILENAME,
+    DEPLOYMENTS_DIRNAME,
     ENVIRONMENT_FILENAME,
     ConfigFile,
     default_charts_root,
@@ -119,6 +120,7 @@ def check_configs(paths: list[str], options: Options, cwd: Path, progress: Progr
         environments[env_dir] = load_environment(env_dir, cwd)
         extra.extend(environments[env_dir][1])
     reported = set(env_dirs)
+    roots: dict[Path, Path | None] = {}
     for config in configs:
         mine = shard is None or config in shard
         if config.env_dir not in environments:
@@ -127,7 +129,7 @@ def check_configs(paths: list[str], options: Options, cwd: Path, progress: Progr
             reported.add(config.env_dir)
             extra.extend(environments[config.env_dir][1])
         environment = environments[config.env_dir][0]
-        charts_root = options.charts_root or default_charts_root(config.path)
+        charts_root = options.charts_root or _default_charts_root(config, roots)
         if mine:
             todo.append((config, environment, charts_root))
         else:
@@ -139,6 +141,16 @@ def check_configs(paths: list[str], options: Options, cwd: Path, progress: Progr
     mine_shown = {check.config.display for check in checks}
     extra.extend(d for d in duplicate_deployment.check_all(everyone) if shard is None or d.path in mine_shown)
     return checks, extra
+
+
+def _default_charts_root(config: ConfigFile, cache: dict[Path, Path | None]) -> Path | None:
+    """default_charts_root(config.path), the walk up to the repository shared per folder."""
+    deployment_dir = config.deployment_dir
+    if deployment_dir.name == DEPLOYMENTS_DIRNAME or (deployment_dir / ".git").exists():
+        return default_charts_root(config.path)
+    if config.env_dir not in cache:  # the same answer for every config of the folder
+        cache[config.env_dir] = default_charts_root(deployment_dir)
+    return cache[config.env_dir]
 
 
 def validate(paths: list[str], options: Options, cwd: Path, progress: Progress | None = None) -> RunResult:
@@ -178,8 +190,6 @@ def render(paths: list[str], options: Options, cwd: Path,
     # Many deployments per helm process, several processes at once; each outcome is
     # byte-identical to rendering that config alone (batch_render.py says how). The
     # manifests are checked in worker processes meanwhile, the files written on threads.
-    checker = batch_render.ManifestChecker([*options.schema_locations, *default_locations()],
-                                           kubernetes_version, workers, len(renderable))
     rendered: dict[int, RenderedDeployment] = {}
     manifests: dict[int, str] = {}
     writer = batch_render.ParallelWriter() if options.output_dir is not None else None
@@ -200,6 +210,8 @@ def render(paths: list[str], options: Options, cwd: Path,
                 progress(done, len(renderable))
 
     try:
+        checker = batch_render.ManifestChecker([*options.schema_locations, *default_locations()],
+                                               kubernetes_version, workers, len(renderable))
         outcomes = batch_render.render_many(helm, renderable, kubernetes_version, jobs=options.jobs)
         for index, outcome in outcomes:
             result.diagnostics.extend(outcome.diagnostics)

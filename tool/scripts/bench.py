@@ -24,6 +24,7 @@ import json
 import os
 import platform
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -148,6 +149,7 @@ class Sample:
     max_rss_mb: float  # the largest single process of the run (wait4's ru_maxrss)
     tree_rss_mb: float  # the largest sum over the run's process tree, sampled every 20 ms
     returncode: int
+    cpu: float = 0.0  # user + system seconds of all its processes
 
 
 def _tree_rss_kb(root_pid: int) -> int:
@@ -194,7 +196,8 @@ if pid == 0:
 _, status, usage = os.wait4(pid, 0)
 wall = time.perf_counter() - start
 with open(out, "w") as handle:
-    json.dump({"wall": wall, "maxrss_kb": usage.ru_maxrss, "rc": os.waitstatus_to_exitcode(status)}, handle)
+    json.dump({"wall": wall, "maxrss_kb": usage.ru_maxrss, "cpu": usage.ru_utime + usage.ru_stime,
+               "rc": os.waitstatus_to_exitcode(status)}, handle)
 """
 
 
@@ -230,7 +233,8 @@ def run_measured(args: Sequence[str], cwd: Path, env: dict[str, str],
     if measured["rc"] not in (0, 1):
         sys.stderr.write(stderr.decode(errors="replace")[-2000:])
         raise SystemExit(f"bench: {' '.join(args)} exited {measured['rc']}")
-    return Sample(measured["wall"], measured["maxrss_kb"] / 1024, peak / 1024, measured["rc"])
+    return Sample(measured["wall"], measured["maxrss_kb"] / 1024, peak / 1024, measured["rc"],
+                  measured["cpu"])
 
 
 @dataclass
@@ -242,6 +246,10 @@ class Row:
     @property
     def median(self) -> float:
         return statistics.median(s.wall for s in self.samples)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(s.cpu for s in self.samples)
 
     def spread(self) -> str:
         walls = [s.wall for s in self.samples]
@@ -257,7 +265,7 @@ class Row:
 # --- the naive baseline -------------------------------------------------------------------------
 
 def naive_baseline(helm: str, root: Path, deployments: Sequence[tuple[Path, str, str]],
-                   kubernetes_version: str) -> float:
+                   kubernetes_version: str) -> Sample:
     """One `helm template` per config, one after the other, then a jsonschema check of its
     output in this process (schemas compiled once): what a simple script would do."""
     import yaml
@@ -267,6 +275,7 @@ def naive_baseline(helm: str, root: Path, deployments: Sequence[tuple[Path, str,
     registry = SchemaRegistry(default_locations(), kubernetes_version)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     start = time.perf_counter()
+    cpu_start = _cpu_seconds()
     for config, name, namespace in deployments:
         proc = subprocess.run([helm, "template", name, str(root / CHART), "--namespace", namespace,
                                "--values", str(config), "--kube-version", kubernetes_version],
@@ -278,7 +287,14 @@ def naive_baseline(helm: str, root: Path, deployments: Sequence[tuple[Path, str,
             assert ref is not None, f"no schema for {obj['kind']}"
             errors = list(registry.validator(ref).iter_errors(obj))
             assert not errors, f"{config}: {errors[0].message}"
-    return time.perf_counter() - start
+    return Sample(time.perf_counter() - start, 0, 0, 0, _cpu_seconds() - cpu_start)
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the helm processes)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 # --- the run ----------------------------------------------------------------------------------------
@@ -334,8 +350,7 @@ def run_bench(n: int, repeat: int, output: Path | None, helm: str, kubernetes_ve
             if sample.returncode != 0 or written != n:
                 raise SystemExit(f"bench: render wrote {written} of {n} files (exit {sample.returncode})")
             rows["render"].samples.append(sample)
-            wall = naive_baseline(helm, root, deployments, kubernetes_version)
-            rows["baseline"].samples.append(Sample(wall, 0, 0, 0))
+            rows["baseline"].samples.append(naive_baseline(helm, root, deployments, kubernetes_version))
         rows["diff-3"] = Row("`modeldeploy diff --base HEAD~1` (3 configs changed)")
         rows["diff-chart"] = Row(f"`modeldeploy diff --base HEAD~1` (chart changed: {n} affected)")
         if diff:
@@ -385,13 +400,14 @@ def report(rows: dict[str, Row], n: int, repeat: int, helm_version: str, diff: b
         f"load average at the end {os.getloadavg()[0]:.2f}",
         f"- date: {time.strftime('%Y-%m-%d')}",
         "",
-        "| run | median (s) | min–max (s) | peak RSS MB: largest process / process tree | target |",
-        "| --- | ---: | ---: | ---: | --- |",
+        "| run | median (s) | min–max (s) | CPU (s) | peak RSS MB: largest process / process tree "
+        "| target |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
     ]
     for key, row in rows.items():
         if not row.samples:
             shown = "diff: not available" if key.startswith("diff") and not diff else "–"
-            lines.append(f"| {row.label} | {shown} | | | |")
+            lines.append(f"| {row.label} | {shown} | | | | |")
             continue
         target = _target(key, row, rows)
         rss = row.rss()
@@ -399,13 +415,52 @@ def report(rows: dict[str, Row], n: int, repeat: int, helm_version: str, diff: b
             peak = max(s.tree_rss_mb for s in row.samples)
             target += f"{'; ' if target else ''}RSS ≤ {TARGET_RSS_MB:g} MB: " \
                       f"{'met' if peak <= TARGET_RSS_MB else 'missed'}"
-        lines.append(f"| {row.label} | {row.median:.2f} | {row.spread()} | {rss} | {target} |")
+        lines.append(f"| {row.label} | {row.median:.2f} | {row.spread()} | {row.cpu:.2f} | {rss} "
+                     f"| {target} |")
     if rows["baseline"].samples and rows["render"].samples:
         base, fast = rows["baseline"].median, rows["render"].median
-        lines += ["", f"Ratio naive / `render`: **{base / fast:.1f}×** "
-                  f"({base / n * 1000:.1f} ms vs {fast / n * 1000:.2f} ms per deployment)."]
-    lines.append("")
+        best = min(s.wall for s in rows["baseline"].samples) / min(s.wall for s in rows["render"].samples)
+        lines += ["", f"Ratio naive / `render`: **{base / fast:.1f}×** by medians "
+                  f"({base / n * 1000:.1f} ms vs {fast / n * 1000:.2f} ms per deployment), "
+                  f"{best:.1f}× best against best; in CPU time "
+                  f"{rows['baseline'].cpu / rows['render'].cpu:.1f}× "
+                  f"({rows['baseline'].cpu:.1f} s vs {rows['render'].cpu:.1f} s, all processes)."]
+    lines += ["", *NOTES]
     return "\n".join(lines)
+
+
+NOTES = [
+    "## Reading the table",
+    "",
+    "- Wall times are medians over the repetitions, min–max beside them. The machine may be "
+    "shared: the load average says how busy it was. CPU is user + system time of all the "
+    "run's processes (helm and workers included): it does not depend on how busy the machine "
+    "is, while a parallel run's wall time does, far more than a sequential one's.",
+    "- Peak RSS: *largest process* is the highest `ru_maxrss` (wait4) of the run's processes; "
+    "*process tree* is the highest sum of the RSS of all its processes (modeldeploy, its "
+    "worker processes, the helm processes), sampled every 20 ms. Forked workers share most "
+    "pages with their parent, so the sum overstates the real use.",
+    "- `render` includes validating every config, rendering, checking every rendered object "
+    "against its JSON schema and writing the files (fsync'd).",
+    "",
+    "## Where the time goes (render)",
+    "",
+    "- `helm template` costs ~45 ms per process before it renders anything. modeldeploy "
+    "renders up to 200 deployments of one chart and namespace in one helm process "
+    "(`batch_render.py`: a generated wrapper chart, output split back per deployment, "
+    "byte-identical to one process per deployment, self-checked every run), `--jobs` "
+    "processes at once.",
+    "- Parsing the rendered YAML and jsonschema validation are CPU-bound Python: they run in "
+    "`--jobs` worker processes (forked), with a YAML builder twice as fast as PyYAML's "
+    "constructor (same values) and validators that remember valid sub-objects within the run "
+    "(`memo_validator.py`): N deployments of one chart share most of their objects.",
+    "- Config checks (strict YAML loader, schema, rules) run in the same worker processes "
+    "for big repos.",
+    "- What is left on a 2-core machine is CPU: per 1,000 deployments roughly 1.1 s of helm, "
+    "0.5 s of YAML parsing, 0.5 s of jsonschema, 0.6 s of config checks and 0.3 s of Python "
+    "start-up and imports, shared by two cores.",
+    "",
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
