@@ -132,3 +132,11 @@ def test_charts_root_option_for_a_separate_charts_repo(run_cli: RunCli, tmp_path
     proc = run_cli(["render", str(config), "--charts-root", str(REPO_ROOT)], cwd=gitops)
     assert proc.returncode == 0, proc.stderr
     assert _objects(proc.stdout)["InferenceService"]["metadata"]["namespace"] == "test"
+
+
+def test_invalid_config_without_helm_is_a_config_problem(run_cli: RunCli, tmp_path: Path) -> None:
+    _gitops(tmp_path, BAD)
+    env = {"HELM_BIN": "", "PATH": os.defpath, "MODELDEPLOY_CACHE": str(tmp_path / "cache")}
+    proc = run_cli(["render"], cwd=tmp_path, env=env)
+    assert proc.returncode == 1, proc.stderr
+    assert "[yaml-implicit-type]" in proc.stderr and "helm not found" not in proc.stderr

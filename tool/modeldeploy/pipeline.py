@@ -170,14 +170,13 @@ def validate(paths: list[str], options: Options, cwd: Path, progress: Progress |
 def render(paths: list[str], options: Options, cwd: Path,
            helm: helm_runner.Helm | None = None, progress: Progress | None = None) -> RunResult:
     kubernetes_version = check_kubernetes_version(options.kubernetes_version)
-    helm = helm or helm_runner.find_helm()
     workers = batch_render.Workers(options.jobs)  # processes for YAML and jsonschema, shared
     try:
         checks, extra = check_configs(paths, options, cwd, workers=workers)
     except BaseException:
         workers.close()
         raise
-    result = RunResult(files_checked=len(checks), helm_version=helm.version)
+    result = RunResult(files_checked=len(checks))
     result.diagnostics.extend(extra)
     blocked = {d.path for d in extra if d.severity is Severity.ERROR}
     renderable: list[ConfigCheck] = []
@@ -210,9 +209,13 @@ def render(paths: list[str], options: Options, cwd: Path,
                 progress(done, len(renderable))
 
     try:
+        if renderable:  # helm is looked for only when there is something to render:
+            helm = helm or helm_runner.find_helm()  # bad configs report as such without it
+            result.helm_version = helm.version
         checker = batch_render.ManifestChecker([*options.schema_locations, *default_locations()],
                                                kubernetes_version, workers, len(renderable))
-        outcomes = batch_render.render_many(helm, renderable, kubernetes_version, jobs=options.jobs)
+        outcomes = batch_render.render_many(helm, renderable, kubernetes_version,
+                                            jobs=options.jobs) if helm is not None else []
         for index, outcome in outcomes:
             result.diagnostics.extend(outcome.diagnostics)
             if outcome.manifests is None:  # helm failed: nothing to check
