@@ -661,58 +661,10 @@ POOL_MIN = 48  # fewer deployments: their manifests are checked in this process
 CHUNK = 16  # deployments per task sent to a worker process
 
 
-_STR, _MAP, _SEQ = ("tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _Slow(Exception):
-    """Not a plain tree of text keys: PyYAML's own constructor builds this document."""
-
-
-def parse_manifests(text: str) -> list[Any]:
-    """`manifest_check.parse_manifests`, twice as fast, the same values.
-
-    PyYAML composes and resolves the nodes as always; plain trees (text keys, maps and
-    lists, no anchors reused, no merge keys) are then built directly, every scalar not
-    text by PyYAML's own constructor. Anything else: PyYAML builds the whole document.
-    """
-    loader = _Loader(text)
-    try:
-        documents = []
-        while loader.check_node():
-            node = loader.get_node()
-            try:
-                documents.append(_build(loader, node, set()))
-            except _Slow:
-                documents.append(loader.construct_document(node))
-        return [doc for doc in documents if doc is not None]
-    finally:
-        loader.dispose()
-
-
-def _build(loader: Any, node: Any, seen: set[int]) -> Any:
-    kind = type(node)
-    if kind is yaml.ScalarNode:
-        return node.value if node.tag == _STR else loader.construct_object(node, deep=True)
-    if id(node) in seen:  # an alias: PyYAML shares the object (and handles recursion)
-        raise _Slow
-    seen.add(id(node))
-    if kind is yaml.MappingNode and node.tag == _MAP:
-        result = {}
-        for key, value in node.value:
-            if type(key) is not yaml.ScalarNode or key.tag != _STR:
-                raise _Slow
-            result[key.value] = _build(loader, value, seen)
-        return result
-    if kind is yaml.SequenceNode and node.tag == _SEQ:
-        return [_build(loader, item, seen) for item in node.value]
-    raise _Slow
-
-
 def check_manifests(manifests: str, file: str, registry: MemoRegistry, kubeconform: str | None,
                     ) -> list[Diagnostic]:
     """Parse one deployment's manifests and check them against the schemas (and kubeconform)."""
-    objects = parse_manifests(manifests)
+    objects = manifest_check.parse_manifests(manifests)
     _, problems = manifest_check.check_objects(objects, registry, file)
     if kubeconform:
         problems += manifest_check.run_kubeconform(kubeconform, manifests, objects, registry, file)

@@ -351,9 +351,11 @@ def compare(base_path: str | None, head_path: str | None, reasons: tuple[str, ..
     env = posixpath.basename(env_dir(config))
     before_prefix = f"a/{env}/{posixpath.basename(posixpath.dirname(base_path or config))}"
     after_prefix = f"b/{env}/{posixpath.basename(posixpath.dirname(head_path or config))}"
+    base_objects = manifest_diff.parse_objects(base_manifests)  # each side parsed once
+    head_objects = manifest_diff.parse_objects(head_manifests)
     # An invalid head has no manifests to compare: showing every object as removed would lie.
-    objects = [] if head_invalid else manifest_diff.diff_manifests(base_manifests, head_manifests,
-                                                                   before_prefix, after_prefix)
+    objects = [] if head_invalid else manifest_diff.diff_objects(base_objects, head_objects,
+                                                                 before_prefix, after_prefix)
     moved = base_path is not None and head_path is not None and base_path != head_path
     sentences: list[Sentence] = []
     if moved:
@@ -364,7 +366,10 @@ def compare(base_path: str | None, head_path: str | None, reasons: tuple[str, ..
     if head_invalid:
         sentences.append(rollout_summary.invalid_config(HEAD, str(head_path)))
     if not (base_invalid or head_invalid):
-        sentences += _traffic_sentences(base_path, head_path, reasons, base, head, objects)
+        new_revision = not manifest_diff.same_data(manifest_diff.predictor_specs(base_objects),
+                                                   manifest_diff.predictor_specs(head_objects))
+        sentences += _traffic_sentences(base_path, head_path, reasons, base, head, objects,
+                                        new_revision)
     if base_path is None:
         status = "added"
     elif head_path is None:
@@ -378,7 +383,8 @@ def compare(base_path: str | None, head_path: str | None, reasons: tuple[str, ..
 
 
 def _traffic_sentences(base_path: str | None, head_path: str | None, reasons: tuple[str, ...],
-                       base: RenderedSide, head: RenderedSide, objects: list[ObjectDiff]) -> list[Sentence]:
+                       base: RenderedSide, head: RenderedSide, objects: list[ObjectDiff],
+                       new_revision: bool) -> list[Sentence]:
     before_values = base.values.get(base_path) if base_path else None
     after_values = head.values.get(head_path) if head_path else None
     before = RolloutState.from_values(before_values) if before_values is not None else None
@@ -399,8 +405,6 @@ def _traffic_sentences(base_path: str | None, head_path: str | None, reasons: tu
             cause = REASON_CHART
         else:
             cause = REASON_ENVIRONMENT
-        new_revision = (manifest_diff.predictor_specs(base.manifests.get(base_path or ""))
-                        != manifest_diff.predictor_specs(head.manifests.get(head_path or "")))
         sentences.append(rollout_summary.manifests_only_change(after, cause, new_revision))
     return sentences
 
