@@ -7,19 +7,17 @@ deployment_refs.py.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config_check import ConfigCheck, check_config
+from . import pipeline
+from .config_check import ConfigCheck
 from .deployment_refs import Deployment
 from .diagnostics import Diagnostic, Severity
-from .discovery import (
-    default_charts_root,
-)
-from .environments import Environment, load_environment
+from .discovery import ENVIRONMENT_FILENAME, display_path
 from .rollout_summary import RolloutState
-from .rules import duplicate_deployment
 
 
 @dataclass(frozen=True)
@@ -52,21 +50,18 @@ class StatusRow:
 
 
 def collect_status(deployments: list[Deployment], cwd: Path) -> list[StatusRow]:
-    environments: dict[Path, tuple[Environment, list[Diagnostic]]] = {}
-    checks: list[tuple[Deployment, ConfigCheck]] = []
-    for deployment in deployments:
-        env_dir = deployment.config.env_dir
-        if env_dir not in environments:
-            environments[env_dir] = load_environment(env_dir, cwd)
-        check = check_config(deployment.config, environments[env_dir][0],
-                             default_charts_root(deployment.config.path))
-        checks.append((deployment, check))
-    duplicates = list(duplicate_deployment.check_all([check for _, check in checks]))
+    """One row per deployment, checked as `validate` checks them (environment and duplicates too)."""
+    if not deployments:
+        return []
+    checks, extra = pipeline.check_configs([str(d.config.path) for d in deployments],
+                                           pipeline.Options(), cwd)
+    by_file = {os.path.realpath(check.config.path): check for check in checks}
     rows = []
-    for deployment, check in checks:
-        environment, env_problems = environments[deployment.config.env_dir]
-        problems = sorted([*env_problems, *check.diagnostics,
-                           *(d for d in duplicates if d.path == deployment.config.display)])
+    for deployment in deployments:
+        check = by_file[os.path.realpath(deployment.config.path)]
+        env_file = display_path(deployment.config.env_dir / ENVIRONMENT_FILENAME, cwd)
+        problems = sorted([*check.diagnostics,
+                           *(d for d in extra if d.path in (check.config.display, env_file))])
         errors = [d for d in problems if d.severity is Severity.ERROR]
         state = RolloutState.from_values(check.loaded.value if check.loaded else {})
         rows.append(StatusRow(
@@ -74,7 +69,7 @@ def collect_status(deployments: list[Deployment], cwd: Path) -> list[StatusRow]:
             version=_as_written(check, "version"), canary_percent=state.canary_percent,
             deployment_mode=(_as_written(check, "deployment_mode") or state.deployment_mode)
             if check.loaded else None,
-            namespace=environment.namespace, error=errors[0] if errors else None,
+            namespace=check.environment.namespace, error=errors[0] if errors else None,
         ))
     return rows
 
