@@ -580,3 +580,100 @@ def test_generator_check_notices_a_hand_edit(tmp_path):
     assert result.returncode == 1
     assert "servingruntime_v1alpha1.json" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- 5. the generator's path editing ----------------------------------------------------------
+
+
+def _tiny_schema() -> dict:
+    """Two containers and a map of nodes sharing one Probe definition."""
+    probe = {"$ref": "#/definitions/Probe"}
+    return {
+        "definitions": {
+            "Container": {"properties": {"liveness": probe, "startup": probe}, "type": "object"},
+            "Probe": {"properties": {"port": {"type": "integer"}}, "required": ["port"], "type": "object"},
+            "Unused": {"type": "object"},
+        },
+        "properties": {
+            "spec": {
+                "properties": {
+                    "main": {"$ref": "#/definitions/Container"},
+                    "init": {"items": {"$ref": "#/definitions/Container"}, "type": "array"},
+                    "nodes": {"additionalProperties": {"$ref": "#/definitions/Container"}, "type": "object"},
+                },
+                "type": "object",
+            }
+        },
+        "type": "object",
+    }
+
+
+def _fact(gen, action: str, paths: tuple[str, ...], value=None, changes: int = 1):
+    return gen.CrdFact("t", ("K",), action, paths, value, changes, "test")
+
+
+def _apply(gen, editor, fact) -> tuple[int, list[str]]:
+    return gen.apply_fact(editor, fact, "K")
+
+
+def test_editor_edits_one_use_of_a_shared_definition():
+    gen = generator_module()
+    schema = _tiny_schema()
+    editor = gen.SchemaEditor(schema)
+    changed, problems = _apply(gen, editor, _fact(gen, "not-required", (".spec.main.liveness",)))
+    assert (changed, problems) == (1, [])
+    editor.finish()
+    # Only spec.main.liveness lost `required`; the other uses keep the original definition.
+    assert "required" not in node_at(schema, "/spec/main/liveness")
+    for pointer in ("/spec/main/startup", "/spec/init/0/liveness", "/spec/nodes/x/liveness"):
+        assert node_at(schema, pointer)["required"] == ["port"], pointer
+    assert set(schema["definitions"]) == {"Container", "Container-t", "Probe", "Probe-t"}
+
+
+def test_editor_merges_identical_copies_and_wildcards_skip_what_is_missing():
+    gen = generator_module()
+    schema = _tiny_schema()
+    editor = gen.SchemaEditor(schema)
+    nowhere = _fact(gen, "enum", (".spec.{main,init[]}.*.missing",), ["x"])
+    changed, problems = _apply(gen, editor, _fact(gen, "constraints", (".spec.*.liveness.port",),
+                                                  {"minimum": 1}, 1))
+    assert (changed, problems) == (1, [])
+    assert _apply(gen, editor, nowhere) == (0, [
+        "CRD_FACTS t: .spec.{main,init[]}.*.missing matches nothing in the K schema"])
+    ports = (".spec.{init[],nodes.*}.{liveness,startup}.port",)
+    changed, problems = _apply(gen, editor, _fact(gen, "constraints", ports, {"maximum": 9}))
+    assert (changed, problems) == (4, [])
+    editor.finish()
+    # init[] and nodes.* got identical copies: merged into one definition each.
+    assert node_at(schema, "/spec/init/0/startup/port")["maximum"] == 9
+    assert node_at(schema, "/spec/nodes/a/liveness") == node_at(schema, "/spec/init/0/liveness")
+    assert "maximum" not in node_at(schema, "/spec/main/liveness/port")
+    assert node_at(schema, "/spec/main/liveness/port")["minimum"] == 1
+    assert "Unused" not in schema["definitions"]
+
+
+def test_editor_rejects_a_constraint_that_would_clash():
+    gen = generator_module()
+    editor = gen.SchemaEditor(_tiny_schema())
+    port = (".spec.main.liveness.port",)
+    assert _apply(gen, editor, _fact(gen, "enum", (".spec.main.liveness",), ["a"]))[1]
+    assert _apply(gen, editor, _fact(gen, "required", (".spec.main.liveness",), ["nope"]))[1]
+    assert _apply(gen, editor, _fact(gen, "constraints", port, {"minimum": 1}))[1] == []
+    assert _apply(gen, editor, _fact(gen, "constraints", port, {"minimum": 2}))[1]
+
+
+@pytest.mark.network
+def test_generator_fails_when_a_fact_no_longer_fits(monkeypatch):
+    """A fact whose count no longer matches (an SDK bump moved something) stops the generation."""
+    gen = generator_module()
+    wheels = gen.fetch_wheels(REQUIREMENTS, gen.default_wheel_dir())
+    stale = [f if f.id != "scale-metric-enum" else gen.CrdFact(**{**vars(f), "changes": 3})
+             for f in gen.CRD_FACTS]
+    monkeypatch.setattr(gen, "CRD_FACTS", stale)
+    with pytest.raises(gen.GenerationError, match="scale-metric-enum: changed 4 places"):
+        gen.generate(wheels)
+    moved = [*gen.CRD_FACTS, gen.CrdFact("gone", ("InferenceService",), "enum", (".spec.predictor.nope",),
+                                         ["x"], 1, "test")]
+    monkeypatch.setattr(gen, "CRD_FACTS", moved)
+    with pytest.raises(gen.GenerationError, match=r"gone: \.spec\.predictor\.nope matches nothing"):
+        gen.generate(wheels)

@@ -1027,7 +1027,7 @@ class SchemaEditor:
         return reached
 
 
-def apply_fact(editor: SchemaEditor, fact: CrdFact) -> tuple[int, list[str]]:
+def apply_fact(editor: SchemaEditor, fact: CrdFact, kind: str) -> tuple[int, list[str]]:
     """Apply one fact to one kind's schema: (locations changed, problems)."""
     changed, problems = 0, []
     for path in fact.paths:
@@ -1036,7 +1036,7 @@ def apply_fact(editor: SchemaEditor, fact: CrdFact) -> tuple[int, list[str]]:
             target_path, _, field_name = path.rpartition(".")
         locations = editor.find(target_path)
         if not locations:
-            problems.append(f"CRD_FACTS {fact.id}: {target_path} matches nothing in the {fact.kinds} schema")
+            problems.append(f"CRD_FACTS {fact.id}: {target_path} matches nothing in the {kind} schema")
         for steps in locations:
             where = "." + ".".join(steps).replace(".[]", "[]")
             current = editor.resolve(editor.find_node(steps))
@@ -1055,7 +1055,7 @@ def apply_fact(editor: SchemaEditor, fact: CrdFact) -> tuple[int, list[str]]:
             elif fact.action == "required":
                 missing = [n for n in fact.value if n not in current.get("properties", {})]
                 if missing:
-                    problems.append(f"CRD_FACTS {fact.id}: {where} has no field {missing}")
+                    problems.append(f"CRD_FACTS {fact.id}: {kind} {where} has no field {missing}")
                     continue
                 if not set(fact.value) <= set(current.get("required", [])):
                     node = editor.open(steps, fact.id)
@@ -1063,7 +1063,7 @@ def apply_fact(editor: SchemaEditor, fact: CrdFact) -> tuple[int, list[str]]:
                     changed += 1
             elif fact.action == "enum":
                 if current.get("type") != "string" or "enum" in current:
-                    problems.append(f"CRD_FACTS {fact.id}: {where} is not a plain string ({current})")
+                    problems.append(f"CRD_FACTS {fact.id}: {kind} {where} is not a plain string")
                     continue
                 editor.open(steps, fact.id)["enum"] = list(fact.value)
                 changed += 1
@@ -1071,7 +1071,7 @@ def apply_fact(editor: SchemaEditor, fact: CrdFact) -> tuple[int, list[str]]:
                 unknown = set(fact.value) - CONSTRAINT_KEYWORDS
                 clash = [k for k in fact.value if k in current]
                 if unknown or clash or "type" not in current:
-                    problems.append(f"CRD_FACTS {fact.id}: cannot add {fact.value} at {where} ({current})")
+                    problems.append(f"CRD_FACTS {fact.id}: cannot add {fact.value} at {kind} {where}")
                     continue
                 editor.open(steps, fact.id).update(fact.value)
                 changed += 1
@@ -1156,7 +1156,7 @@ def generate(wheels: dict[str, Wheel]) -> tuple[dict[str, bytes], dict]:
         for fact in CRD_FACTS:
             if kind not in fact.kinds:
                 continue
-            changed, fact_problems = apply_fact(editor, fact)
+            changed, fact_problems = apply_fact(editor, fact, kind)
             problems += fact_problems
             applied[fact.id][kind] = changed
             if changed != fact.changes and not fact_problems:
