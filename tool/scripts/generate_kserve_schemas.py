@@ -9,14 +9,26 @@ every generated model class carries `openapi_types` (attribute -> type string) a
 `attribute_map` (attribute -> JSON key) as plain literals. Nothing is imported from either
 package (`import kserve` would pull in a whole model-server stack).
 
+The Kubernetes client is the one of the Kubernetes API KServe's CRDs are built on (KUBERNETES_API,
+checked against the wheel). The SDK models do not say everything KServe's API server enforces:
+CRD_FACTS lists, as this project's own data with the source of each entry, the enums, bounds and
+patterns KServe's CRDs carry, the `required` lists KServe's build deletes or the CRDs add, and
+the fields the CRDs do not have; they are applied by manifest path (SchemaEditor), and every
+entry must change exactly the number of places it states, so an SDK bump that moves something
+fails loudly instead of dropping a constraint. Kinds the SDK names but does not model are
+listed in KINDS_NOT_MODELLED (no schema is written for them).
+
 Output: kubeconform's `{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json` layout under
 OUT/serving.kserve.io/, one self-contained JSON Schema (draft-07) per kind, plus SOURCE.json
-(versions and wheel hashes) and README.md. The schemas are strict: every object with known
-properties has `additionalProperties: false`, so a misspelt field fails validation.
+(every input: versions, wheel hashes, the facts table's source and sha256) and README.md. The
+schemas are strict: every object with known properties has `additionalProperties: false`, so a
+misspelt field fails validation. The output depends only on the inputs: regenerating reproduces
+the committed files byte for byte.
 
     python tool/scripts/generate_kserve_schemas.py --out schemas [--wheel-dir DIR] [--check]
 
---check regenerates in memory and exits 1 if the files under OUT differ from it.
+--check regenerates in memory and exits 1 if the files under OUT differ from it. The wheels are
+cached in the user cache (see default_wheel_dir) unless --wheel-dir says otherwise.
 Only the standard library is used.
 """
 
@@ -26,10 +38,10 @@ import argparse
 import ast
 import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -156,6 +168,154 @@ STATUS_SCHEMA = {
     "description": "Written by the KServe controller; accepted without validation.",
     "type": "object",
 }
+
+# --- what KServe's API server accepts: facts of KServe's CRDs -------------------------------
+#
+# The SDK models say which fields exist and their types; KServe's CustomResourceDefinitions,
+# which the API server enforces, say more and sometimes less. The differences are applied here
+# as data of this project, each entry with where it comes from. No CRD is read or copied: the
+# entries were read from the CRDs once (kserve/kserve config/crd/full at the commit below) and
+# from the Makefile target that post-processes them.
+KSERVE_CRDS = "KServe CRD config/crd/full, v0.20.0+104 (kserve/kserve aaac4e2)"
+KSERVE_MAKEFILE = "KServe Makefile `manifests` (yq post-processing of config/crd/full), v0.20.0+104"
+KSERVE_NOT_IN_CRD = "absent from " + KSERVE_CRDS
+
+# The Kubernetes API KServe's CRDs are built on: go.mod of kserve/kserve (v0.20.0 and aaac4e2)
+# requires k8s.io/api v0.35.3 but replaces it with v0.34.5 (controller-runtime 0.22 needs 0.34),
+# so the pod and container fields inlined into the CRDs are Kubernetes 1.34's. The Kubernetes
+# Python client of the same API level (release-1.34, `kubernetes` 34.x) supplies the core models;
+# newer clients add fields the API server rejects (e.g. 1.35's podCertificate.userAnnotations).
+KUBERNETES_API = "1.34"
+KUBERNETES_API_SOURCE = "kserve/kserve go.mod, v0.20.0 and aaac4e2: replace k8s.io/api => k8s.io/api v0.34.5"
+
+# Fields of the KServe SDK's own models (which inline the pod spec of a newer Kubernetes than
+# the CRDs) that the CRDs do not have, by (model, attribute). The pinned Kubernetes client must
+# not know their type either (else the entry is stale).
+SDK_FIELDS_NOT_IN_CRDS = {
+    ("V1beta1PredictorSpec", "scheduling_group"): (
+        "PodSpec.schedulingGroup is Kubernetes 1.35+; " + KSERVE_NOT_IN_CRD
+    ),
+    ("V1beta1ExplainerSpec", "scheduling_group"): "same",
+    ("V1beta1TransformerSpec", "scheduling_group"): "same",
+    ("V1beta1WorkerSpec", "scheduling_group"): "same",
+}
+
+
+@dataclass(frozen=True)
+class CrdFact:
+    """One difference between the SDK-derived schema and KServe's CRD, applied by path.
+
+    paths: where in a manifest, in the notation of the facts: `.spec.predictor.model`, `[]` list
+    items, `.*` every field or map value of an object (like yq's `.*`: it does not descend into
+    lists), `{a,b}` alternatives. action: `enum` (value: the allowed strings), `constraints`
+    (value: JSON Schema bounds), `required` (value: names the CRD requires), `not-required`
+    (KServe deletes the whole `required` list), `no-field` (the last path segment is a field
+    the CRD does not have). changes: how many schema locations the entry changes in each of its
+    kinds; a different count (an SDK bump moved something) fails the generation.
+    """
+
+    id: str
+    kinds: tuple[str, ...]
+    action: str
+    paths: tuple[str, ...]
+    value: Any
+    changes: int
+    source: str
+
+
+ISVC = ("InferenceService",)
+RUNTIMES = ("ServingRuntime", "ClusterServingRuntime")
+IGRAPH = ("InferenceGraph",)
+# Every component of an InferenceService: the yq paths of KServe's Makefile (`.spec.*`) reach
+# the first three, not the predictors inside the spec.canary list.
+COMPONENTS = "{predictor,explainer,transformer,canary[].predictor}"
+METRICS = f".spec.{COMPONENTS}.autoScaling.metrics[]"
+# The SDK's models of the predictor implementations that inline a corev1.Container.
+PREDICTOR_IMPLEMENTATIONS = (
+    "{model,sklearn,xgboost,tensorflow,pytorch,triton,onnx,huggingface,pmml,lightgbm,paddle}"
+)
+
+CRD_FACTS = [
+    # Fields the SDK has and the CRDs do not (deleted first: the wildcards below skip them).
+    CrdFact("no-ephemeral-containers", ISVC, "no-field", (".spec.*.ephemeralContainers",), None, 3,
+            KSERVE_MAKEFILE + ": del(.spec.*.ephemeralContainers) (CRD size); spec.canary[] keeps it"),
+    CrdFact("no-tracing", ISVC, "no-field", (".spec.tracing",), None, 1,
+            "in the kserve 0.21 SDK, " + KSERVE_NOT_IN_CRD),
+    # `required` KServe's build deletes.
+    CrdFact("component-inner-not-required", ISVC, "not-required", (".spec.*.*",), None, 5,
+            KSERVE_MAKEFILE + ": del(.spec.*.*.required), 'name field needs to be optional' "
+            "(model.modelFormat, explainer.art name/type, os.name)"),
+    CrdFact("probe-port-not-required", ISVC, "not-required",
+            (".spec.*.*.{livenessProbe,readinessProbe}.{httpGet,tcpSocket}",
+             ".spec.*.containers[].{livenessProbe,readinessProbe}.httpGet"), None, 54,
+            KSERVE_MAKEFILE + ": 'knative does not allow setting port on liveness or readiness probe'"),
+    # `required` the CRDs have and the SDK models do not.
+    CrdFact("model-format-name-required", ISVC, "required",
+            (f".spec.{COMPONENTS}.model.modelFormat",), ["name"], 2,
+            KSERVE_CRDS + ": ModelFormat.name"),
+    CrdFact("canary-container-name-required", ISVC, "required",
+            (f".spec.canary[].predictor.{PREDICTOR_IMPLEMENTATIONS}",), ["name"], 11,
+            KSERVE_CRDS + ": the inlined corev1.Container's name stays required under spec.canary[] "
+            "(the Makefile's del(.spec.*.*.required) does not reach into the list)"),
+    CrdFact("authentication-ref-name-required", ISVC, "required",
+            (f"{METRICS}.external.authenticationRef.authenticationRef",), ["name"], 4,
+            KSERVE_CRDS + ": ExtAuthenticationRef.name"),
+    CrdFact("supported-model-format-name-required", RUNTIMES, "required",
+            (".spec.supportedModelFormats[]",), ["name"], 1,
+            KSERVE_CRDS + ": SupportedModelFormat.name"),
+    # Enums.
+    CrdFact("metric-backend-enum", ISVC, "enum", (f"{METRICS}.external.metric.backend",),
+            ["prometheus", "graphite"], 4, KSERVE_CRDS),
+    CrdFact("metric-target-type-enum", ISVC, "enum",
+            (f".spec.{COMPONENTS}.scaleMetricType", f"{METRICS}.{{external,resource,podmetric}}.target.type"),
+            ["Utilization", "Value", "AverageValue"], 16, KSERVE_CRDS),
+    CrdFact("podmetric-backend-enum", ISVC, "enum", (f"{METRICS}.podmetric.metric.backend",),
+            ["opentelemetry"], 4, KSERVE_CRDS),
+    CrdFact("resource-metric-name-enum", ISVC, "enum", (f"{METRICS}.resource.name",),
+            ["cpu", "memory"], 4, KSERVE_CRDS),
+    CrdFact("metric-type-enum", ISVC, "enum", (f"{METRICS}.type",),
+            ["Resource", "External", "PodMetric"], 4, KSERVE_CRDS),
+    CrdFact("logger-mode-enum", ISVC, "enum", (f".spec.{COMPONENTS}.logger.mode",),
+            ["all", "request", "response"], 4, KSERVE_CRDS),
+    CrdFact("scale-metric-enum", ISVC, "enum", (f".spec.{COMPONENTS}.scaleMetric",),
+            ["cpu", "memory", "concurrency", "rps"], 4, KSERVE_CRDS),
+    CrdFact("graph-router-type-enum", IGRAPH, "enum", (".spec.nodes.*.routerType",),
+            ["Sequence", "Splitter", "Ensemble", "Switch"], 1, KSERVE_CRDS),
+    CrdFact("graph-step-dependency-enum", IGRAPH, "enum", (".spec.nodes.*.steps[].dependency",),
+            ["Soft", "Hard"], 1, KSERVE_CRDS),
+    CrdFact("graph-scale-metric-enum", IGRAPH, "enum", (".spec.scaleMetric",),
+            ["cpu", "memory", "concurrency", "rps"], 1, KSERVE_CRDS),
+    # Bounds and patterns.
+    CrdFact("canary-traffic-percent-bounds", ISVC, "constraints", (".spec.canary[].trafficPercent",),
+            {"maximum": 100, "minimum": 0}, 1,
+            KSERVE_CRDS + " (spec.predictor.canaryTrafficPercent has no bound there)"),
+    CrdFact("storage-uris-min-items", ISVC, "constraints", (f".spec.{COMPONENTS}.storageUris",),
+            {"minItems": 1}, 4, KSERVE_CRDS),
+    CrdFact("storage-uri-mount-path", ISVC, "constraints", (f".spec.{COMPONENTS}.storageUris[].mountPath",),
+            {"maxLength": 255, "pattern": "^/.*"}, 4, KSERVE_CRDS),
+    CrdFact("storage-uri-min-length", ISVC, "constraints", (f".spec.{COMPONENTS}.storageUris[].uri",),
+            {"minLength": 1}, 4, KSERVE_CRDS),
+    CrdFact("predictor-name-pattern", ISVC, "constraints", (".spec.{predictor,canary[].predictor}.name",),
+            {"pattern": "^[a-z]([-a-z0-9]*[a-z0-9])?$"}, 2,
+            KSERVE_CRDS + ": PredictorSpec.name (a DNS label: it names the Deployment)"),
+    CrdFact("supported-model-format-priority-minimum", RUNTIMES, "constraints",
+            (".spec.supportedModelFormats[].priority",), {"minimum": 1}, 1, KSERVE_CRDS),
+]
+CONSTRAINT_KEYWORDS = {"minimum", "maximum", "minItems", "minLength", "maxLength", "pattern"}
+
+# Kinds of serving.kserve.io the SDK names but does not model: the envelope classes exist, the
+# spec and status classes they refer to do not (kserve 0.17.0 to 0.21.0, and KServe's own
+# pkg/openapi/swagger.json). No schema is written for them: a schema that accepts any spec would
+# pass every typo, and one from elsewhere would not be reproducible from the pinned packages.
+# The registry then reports such a manifest as "no schema", never as valid. The generator
+# fails when the pinned SDK starts modelling one, so that it gets added to KINDS.
+NOT_MODELLED_REASON = "the SDK names it but does not model its spec"
+KINDS_NOT_MODELLED = [
+    ("LLMInferenceService", "serving.kserve.io/v1alpha1", "V1alpha1LLMInferenceService"),
+    ("LLMInferenceServiceConfig", "serving.kserve.io/v1alpha1", "V1alpha1LLMInferenceServiceConfig"),
+    ("LLMInferenceService", "serving.kserve.io/v1alpha2", "V1alpha2LLMInferenceService"),
+    ("LLMInferenceServiceConfig", "serving.kserve.io/v1alpha2", "V1alpha2LLMInferenceServiceConfig"),
+]
 
 
 class GenerationError(Exception):
@@ -521,14 +681,32 @@ class Builder:
         self.used.add(("synthesized", name))
         return self.object_schema(merged)
 
+    def crd_fields(self, model: Model) -> list[ModelField]:
+        """The model's fields less those the CRDs do not have (SDK_FIELDS_NOT_IN_CRDS)."""
+        kept = []
+        for f in model.fields:
+            key = (model.name, f.attr)
+            if key not in SDK_FIELDS_NOT_IN_CRDS:
+                kept.append(f)
+                continue
+            self.used.add(("not-in-crds", key))
+            kind, arg = parse_type(f.type)
+            if kind == "name" and self.registry.resolve(arg, "kubernetes") is not None:
+                self.problems.append(
+                    f"{model.name}.{f.attr}: listed in SDK_FIELDS_NOT_IN_CRDS, but the pinned Kubernetes "
+                    f"client models its type {arg}: is the entry stale?"
+                )
+        return kept
+
     def object_schema(self, model: Model) -> dict:
-        if not model.fields:
+        fields = self.crd_fields(model)
+        if not fields:
             # Nothing known about this object: accept any object rather than reject everything.
             schema: dict[str, Any] = {"type": "object"}
         else:
-            props = {f.key: self.field_schema(model, f) for f in model.fields}
+            props = {f.key: self.field_schema(model, f) for f in fields}
             schema = {"additionalProperties": False, "properties": props, "type": "object"}
-            required = sorted(f.key for f in model.fields if f.required)
+            required = sorted(f.key for f in fields if f.required)
             if required:
                 schema["required"] = required
         if model.description:
@@ -628,26 +806,365 @@ def build_kind(
     return schema
 
 
+# --- applying the CRD facts ------------------------------------------------------------------
+
+
+def expand_alternatives(pattern: str) -> list[str]:
+    """`.a.{b,c[].d}.e` -> [`.a.b.e`, `.a.c[].d.e`] (nested braces are not needed)."""
+    m = re.search(r"\{([^{}]*)\}", pattern)
+    if m is None:
+        return [pattern]
+    out = []
+    for alternative in m.group(1).split(","):
+        out += expand_alternatives(pattern[: m.start()] + alternative + pattern[m.end() :])
+    return out
+
+
+def path_segments(path: str) -> list[str]:
+    """`.spec.canary[].predictor.*` -> ['spec', 'canary', '[]', 'predictor', '*']."""
+    segments = re.findall(r"\.([A-Za-z0-9_-]+|\*)|(\[\])", path)
+    flat = [name or items for name, items in segments]
+    if not flat or "".join("[]" if s == "[]" else f".{s}" for s in flat) != path:
+        raise GenerationError(f"CRD_FACTS: cannot read the path {path!r}")
+    return flat
+
+
+# A concrete step from a schema node to a child: a property name, "[]" (items) or "*" (map values).
+Step = str
+
+
+class SchemaEditor:
+    """Changes one kind's schema at manifest paths, copy-on-write through shared definitions.
+
+    A definition is shared by every place that uses it (the pod's V1Probe serves every probe of
+    every container), but KServe's CRD differs from the SDK at some of those places only. So the
+    editor gives each reference it passes through while editing its own copy of the definition.
+    finish() then merges copies that ended up identical (to each other or to the original),
+    names the remaining variants `<Definition>-<fact ids>` and drops unused definitions.
+    """
+
+    def __init__(self, schema: dict):
+        self.schema = schema
+        self.definitions: dict[str, Any] = schema["definitions"]
+        self.copy_of: dict[str, str] = {}  # copy name -> original definition name
+        self.fact_ids: dict[str, set[str]] = {}  # copy name -> ids of the facts that edited below it
+        self.counter = 0
+
+    def _name(self, node: dict) -> str | None:
+        ref = node.get("$ref")
+        return ref.rsplit("/", 1)[1] if isinstance(ref, str) else None
+
+    def resolve(self, node: dict) -> dict:
+        name = self._name(node)
+        return self.definitions[name] if name else node
+
+    def children(self, node: dict, segment: str) -> list[tuple[Step, dict]]:
+        node = self.resolve(node)
+        if segment == "[]":
+            items = node.get("items")
+            return [("[]", items)] if isinstance(items, dict) else []
+        properties = node.get("properties", {})
+        if segment == "*":
+            found = [(name, child) for name, child in sorted(properties.items())]
+            if isinstance(node.get("additionalProperties"), dict):
+                found.append(("*", node["additionalProperties"]))
+            return found
+        return [(segment, properties[segment])] if segment in properties else []
+
+    def find_node(self, steps: list[Step]) -> dict:
+        node = self.schema
+        for step in steps:
+            node = self.resolve(node)
+            if step == "[]":
+                node = node["items"]
+            elif step == "*":
+                node = node["additionalProperties"]
+            else:
+                node = node["properties"][step]
+        return node
+
+    def find(self, path: str) -> list[list[Step]]:
+        """Every concrete location the path pattern matches (a wildcard that leads nowhere is skipped)."""
+        found: list[list[Step]] = []
+
+        def walk(node: dict, segments: list[str], steps: list[Step]) -> None:
+            if not segments:
+                found.append(steps)
+                return
+            for step, child in self.children(node, segments[0]):
+                walk(child, segments[1:], [*steps, step])
+
+        for expanded in expand_alternatives(path):
+            walk(self.schema, path_segments(expanded), [])
+        return found
+
+    def _own(self, node: dict, fact_id: str) -> dict:
+        """The schema object to edit for this node: through a $ref, this reference's own copy."""
+        name = self._name(node)
+        if name is None:
+            return node
+        if name not in self.copy_of:
+            self.counter += 1
+            copy_name = f"{name}~{self.counter}"
+            self.definitions[copy_name] = json.loads(json.dumps(self.definitions[name]))
+            self.copy_of[copy_name] = name
+            self.fact_ids[copy_name] = set()
+            node["$ref"] = f"#/definitions/{copy_name}"
+            name = copy_name
+        self.fact_ids[name].add(fact_id)
+        return self.definitions[name]
+
+    def open(self, steps: list[Step], fact_id: str) -> dict:
+        node = self.schema
+        for step in steps:
+            node = self._own(node, fact_id)
+            if step == "[]":
+                node = node["items"]
+            elif step == "*":
+                node = node["additionalProperties"]
+            else:
+                node = node["properties"][step]
+        return self._own(node, fact_id)
+
+    def finish(self) -> None:
+        variants: dict[str, dict[str, str]] = {}  # original -> {canonical content: copy name}
+        final: dict[str, str] = {}  # copy name -> the name it is merged into
+
+        def canonical(node: Any) -> Any:
+            if isinstance(node, dict):
+                out = {k: canonical(v) for k, v in node.items()}
+                name = self._name(node)
+                if name in self.copy_of:
+                    out["$ref"] = f"#/definitions/{identity(name)}"
+                return out
+            if isinstance(node, list):
+                return [canonical(v) for v in node]
+            return node
+
+        def identity(name: str) -> str:
+            if name not in final:
+                original = self.copy_of[name]
+                content = canonical(self.definitions[name])
+                if content == self.definitions[original]:
+                    final[name] = original
+                else:
+                    key = json.dumps(content, sort_keys=True)
+                    final[name] = variants.setdefault(original, {}).setdefault(key, name)
+                    self.definitions[final[name]] = content
+                    if final[name] != name:
+                        self.fact_ids[final[name]] |= self.fact_ids[name]
+            return final[name]
+
+        for name in sorted(self.copy_of, key=lambda n: int(n.rsplit("~", 1)[1])):
+            identity(name)
+
+        def rewrite(node: Any, rename: dict[str, str]) -> Any:
+            if isinstance(node, dict):
+                out = {k: rewrite(v, rename) for k, v in node.items()}
+                name = self._name(node)
+                if name in rename:
+                    out["$ref"] = f"#/definitions/{rename[name]}"
+                return out
+            if isinstance(node, list):
+                return [rewrite(v, rename) for v in node]
+            return node
+
+        # Point every reference at its merged copy, then keep what the kind still reaches.
+        root = {k: v for k, v in self.schema.items() if k != "definitions"}
+        definitions = {n: d for n, d in self.definitions.items() if n not in self.copy_of or final[n] == n}
+        root = rewrite(root, final)
+        definitions = {n: rewrite(d, final) for n, d in definitions.items()}
+        reached = self._reachable(root, definitions)
+
+        # Names: a definition with a single variant in use keeps its name. Otherwise the original
+        # keeps it and each edited variant is named after the facts that set it apart from the
+        # other variants (a number where that is not enough).
+        rename: dict[str, str] = {}
+        in_use: dict[str, list[str]] = {}
+        for name in sorted(reached):
+            in_use.setdefault(self.copy_of.get(name, name), []).append(name)
+        taken = {name for name in reached if name not in self.copy_of} | set(in_use)
+        for original, names in sorted(in_use.items()):
+            if len(names) == 1:
+                rename[names[0]] = original
+                continue
+            common = set.intersection(*(self.fact_ids.get(n, set()) for n in names))
+
+            def distinct(name: str, common: set[str] = common) -> list[str]:
+                return sorted(self.fact_ids[name] - common)
+
+            for copy_name in sorted((n for n in names if n in self.copy_of), key=lambda n: (distinct(n), n)):
+                base = "-".join([original, *distinct(copy_name)])
+                candidate, number = base, 1
+                while candidate in taken:
+                    number += 1
+                    candidate = f"{base}-{number}"
+                taken.add(candidate)
+                rename[copy_name] = candidate
+        root = rewrite(root, rename)
+        self.schema.clear()
+        self.schema.update(root)
+        self.schema["definitions"] = {
+            rename.get(n, n): rewrite(definitions[n], rename) for n in sorted(reached)
+        }
+
+    @staticmethod
+    def _reachable(root: dict, definitions: dict[str, Any]) -> set[str]:
+        reached: set[str] = set()
+        pending = [root]
+        while pending:
+            node = pending.pop()
+            if isinstance(node, dict):
+                ref = node.get("$ref")
+                if isinstance(ref, str):
+                    name = ref.rsplit("/", 1)[1]
+                    if name not in reached:
+                        reached.add(name)
+                        pending.append(definitions[name])
+                pending.extend(v for k, v in node.items() if k != "$ref")
+            elif isinstance(node, list):
+                pending.extend(node)
+        return reached
+
+
+def apply_fact(editor: SchemaEditor, fact: CrdFact, kind: str) -> tuple[int, list[str]]:
+    """Apply one fact to one kind's schema: (locations changed, problems)."""
+    changed, problems = 0, []
+    for path in fact.paths:
+        target_path, field_name = path, None
+        if fact.action == "no-field":
+            target_path, _, field_name = path.rpartition(".")
+        locations = editor.find(target_path)
+        if not locations:
+            problems.append(f"CRD_FACTS {fact.id}: {target_path} matches nothing in the {kind} schema")
+        for steps in locations:
+            where = "." + ".".join(steps).replace(".[]", "[]")
+            current = editor.resolve(editor.find_node(steps))
+            if fact.action == "no-field":
+                if "*" in field_name or field_name not in current.get("properties", {}):
+                    continue  # a wildcard parent without that field
+                node = editor.open(steps, fact.id)
+                del node["properties"][field_name]
+                if field_name in node.get("required", []):
+                    node["required"] = [r for r in node["required"] if r != field_name]
+                changed += 1
+            elif fact.action == "not-required":
+                if current.get("required"):
+                    del editor.open(steps, fact.id)["required"]
+                    changed += 1
+            elif fact.action == "required":
+                missing = [n for n in fact.value if n not in current.get("properties", {})]
+                if missing:
+                    problems.append(f"CRD_FACTS {fact.id}: {kind} {where} has no field {missing}")
+                    continue
+                if not set(fact.value) <= set(current.get("required", [])):
+                    node = editor.open(steps, fact.id)
+                    node["required"] = sorted(set(node.get("required", [])) | set(fact.value))
+                    changed += 1
+            elif fact.action == "enum":
+                if current.get("type") != "string" or "enum" in current:
+                    problems.append(f"CRD_FACTS {fact.id}: {kind} {where} is not a plain string")
+                    continue
+                editor.open(steps, fact.id)["enum"] = list(fact.value)
+                changed += 1
+            elif fact.action == "constraints":
+                unknown = set(fact.value) - CONSTRAINT_KEYWORDS
+                clash = [k for k in fact.value if k in current]
+                if unknown or clash or "type" not in current:
+                    problems.append(f"CRD_FACTS {fact.id}: cannot add {fact.value} at {kind} {where}")
+                    continue
+                editor.open(steps, fact.id).update(fact.value)
+                changed += 1
+            else:
+                problems.append(f"CRD_FACTS {fact.id}: unknown action {fact.action!r}")
+    return changed, problems
+
+
 def dump(obj: Any) -> bytes:
     return (json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def kubernetes_api_level(registry: Registry, wheel: Wheel) -> str:
+    """The Kubernetes release the client's models are generated from ("release-1.34" -> "1.34")."""
+    try:
+        with zipfile.ZipFile(wheel.path) as zf:
+            text = zf.read("kubernetes/client/configuration.py").decode("utf-8")
+    except (KeyError, zipfile.BadZipFile, OSError) as exc:
+        raise GenerationError(
+            f"cannot read kubernetes/client/configuration.py in {wheel.path}: {exc}"
+        ) from None
+    m = re.search(r"Version of the API: (?:release-)?v?(\d+\.\d+)", text)
+    if m is None:
+        raise GenerationError(
+            f"{wheel.path.name}: no 'Version of the API' in kubernetes/client/configuration.py"
+        )
+    return m.group(1)
+
+
+def facts_digest() -> str:
+    """sha256 of the facts tables as data: SOURCE.json records it as an input."""
+    table = {
+        "crd_facts": [vars(fact) for fact in CRD_FACTS],
+        "kinds_not_modelled": KINDS_NOT_MODELLED,
+        "kubernetes_api": [KUBERNETES_API, KUBERNETES_API_SOURCE],
+        "sdk_fields_not_in_crds": sorted([*key, why] for key, why in SDK_FIELDS_NOT_IN_CRDS.items()),
+    }
+    return hashlib.sha256(json.dumps(table, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def check_not_modelled(registry: Registry, problems: list[str]) -> None:
+    for kind, api_version, envelope_name in KINDS_NOT_MODELLED:
+        envelope = registry.resolve(envelope_name, "kserve")
+        spec = envelope.get("spec") if envelope else None
+        if spec is None:
+            problems.append(
+                f"KINDS_NOT_MODELLED: the SDK no longer has {envelope_name} with a spec: drop the entry"
+            )
+        elif registry.resolve(parse_type(spec.type)[1], "kserve") is not None:
+            problems.append(
+                f"the SDK now models {kind} {api_version} ({spec.type}): "
+                "move it from KINDS_NOT_MODELLED to KINDS"
+            )
 
 
 def generate(wheels: dict[str, Wheel]) -> tuple[dict[str, bytes], dict]:
     """Return {file name: content} for OUT/serving.kserve.io/ and some counts."""
     registry = Registry(wheels)
     ks, k8s = wheels["kserve"], wheels["kubernetes"]
+    api_level = kubernetes_api_level(registry, k8s)
+    if api_level != KUBERNETES_API:
+        raise GenerationError(
+            f"the pinned kubernetes {k8s.version} client models Kubernetes {api_level}, but KServe's CRDs "
+            f"build on Kubernetes {KUBERNETES_API} ({KUBERNETES_API_SOURCE}): pin the matching client "
+            f"in {REQUIREMENTS} or update KUBERNETES_API"
+        )
     problems: list[str] = []
     used: set = set()
     files: dict[str, bytes] = {}
     kinds_info = {}
     total_definitions = set()
+    applied: dict[str, dict[str, int]] = {fact.id: {} for fact in CRD_FACTS}
     for stem, kind, api_version, root_name in KINDS:
         header = (
             f"KServe {kind} {api_version}. Generated by {GENERATOR} from the KServe Python SDK "
-            f"(kserve {ks.version}) and the Kubernetes Python client (kubernetes {k8s.version}); "
+            f"(kserve {ks.version}) and the Kubernetes Python client (kubernetes {k8s.version}, "
+            f"Kubernetes {api_level}), with the differences of KServe's CRDs applied ({KSERVE_CRDS}); "
             "do not edit by hand, regenerate with `nox -s schemas`."
         )
         schema = build_kind(registry, kind, api_version, root_name, header, problems, used)
+        editor = SchemaEditor(schema)
+        for fact in CRD_FACTS:
+            if kind not in fact.kinds:
+                continue
+            changed, fact_problems = apply_fact(editor, fact, kind)
+            problems += fact_problems
+            applied[fact.id][kind] = changed
+            if changed != fact.changes and not fact_problems:
+                problems.append(
+                    f"CRD_FACTS {fact.id}: changed {changed} places in the {kind} schema, "
+                    f"expected {fact.changes}: check the entry against the SDK"
+                )
+        editor.finish()
         files[f"{stem}.json"] = dump(schema)
         kinds_info[f"{stem}.json"] = {
             "apiVersion": api_version,
@@ -656,6 +1173,7 @@ def generate(wheels: dict[str, Wheel]) -> tuple[dict[str, bytes], dict]:
             "model": root_name,
         }
         total_definitions |= set(schema["definitions"])
+    check_not_modelled(registry, problems)
 
     # Every table entry must have been used: a stale entry means the SDK changed underneath.
     tables = [
@@ -666,6 +1184,7 @@ def generate(wheels: dict[str, Wheel]) -> tuple[dict[str, bytes], dict]:
         ("SPECIAL_TYPE_NAMES", "special", SPECIAL_TYPE_NAMES),
         ("ALIASES", "alias", ALIASES),
         ("SYNTHESIZED", "synthesized", SYNTHESIZED),
+        ("SDK_FIELDS_NOT_IN_CRDS", "not-in-crds", SDK_FIELDS_NOT_IN_CRDS),
     ]
     for table, label, entries in tables:
         for entry in sorted(entries):
@@ -678,6 +1197,18 @@ def generate(wheels: dict[str, Wheel]) -> tuple[dict[str, bytes], dict]:
         )
 
     source = {
+        "crd_facts": {
+            "applied": {fact.id: applied[fact.id] for fact in CRD_FACTS},
+            "kubernetes_api": {"source": KUBERNETES_API_SOURCE, "version": KUBERNETES_API},
+            "not_generated": [
+                {"apiVersion": api_version, "kind": kind, "reason": NOT_MODELLED_REASON}
+                for kind, api_version, _ in KINDS_NOT_MODELLED
+            ],
+            "sdk_fields_not_in_crds": sorted(f"{model}.{attr}" for model, attr in SDK_FIELDS_NOT_IN_CRDS),
+            "source": KSERVE_CRDS,
+            "table": f"{GENERATOR}: CRD_FACTS, SDK_FIELDS_NOT_IN_CRDS, KINDS_NOT_MODELLED, KUBERNETES_API",
+            "table_sha256": facts_digest(),
+        },
         "generated": True,
         "generator": GENERATOR,
         "note": (
@@ -700,17 +1231,19 @@ def generate(wheels: dict[str, Wheel]) -> tuple[dict[str, bytes], dict]:
         ],
     }
     files["SOURCE.json"] = dump(source)
-    files["README.md"] = readme(ks, k8s).encode("utf-8")
+    files["README.md"] = readme(ks, k8s, api_level).encode("utf-8")
     stats = {
         "kinds": len(KINDS),
         "definitions": len(total_definitions),
         "object_fields": len(INT_OR_STRING_FIELDS) + len(FREE_FORM_FIELDS),
+        "facts": len(CRD_FACTS),
     }
     return files, stats
 
 
-def readme(ks: Wheel, k8s: Wheel) -> str:
+def readme(ks: Wheel, k8s: Wheel, api_level: str) -> str:
     kinds = ", ".join(f"{kind} {api.split('/')[1]}" for _, kind, api, _ in KINDS)
+    missing = ", ".join(f"{kind} {api.split('/')[1]}" for kind, api, _ in KINDS_NOT_MODELLED)
     layout = "{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json"
     lines = [
         "# KServe JSON Schemas (generated: do not edit)",
@@ -718,8 +1251,15 @@ def readme(ks: Wheel, k8s: Wheel) -> str:
         "Strict JSON Schemas (draft-07; unknown fields and wrong types fail), kubeconform's layout",
         f"`{layout}`, for serving.kserve.io {kinds}.",
         f"Source: the API models of the KServe Python SDK (`kserve` {ks.version} on PyPI) and of the",
-        f"Kubernetes Python client (`kubernetes` {k8s.version} on PyPI), both Apache-2.0; versions and",
-        f"wheel sha256 in SOURCE.json. Generator: `{GENERATOR}`, pins in `{REQUIREMENTS}`.",
+        f"Kubernetes Python client (`kubernetes` {k8s.version} on PyPI, Kubernetes {api_level}: the API",
+        "KServe's CRDs build on), both Apache-2.0; versions and wheel sha256 in SOURCE.json.",
+        "On top of the models, the generator applies what KServe's CRDs (enforced by the API server)",
+        f"say differently ({KSERVE_CRDS}): enums, bounds, the `required`",
+        "KServe's build deletes or adds, fields the CRDs do not have. The table is CRD_FACTS in the",
+        "generator, each entry with its source; SOURCE.json records its sha256 and what each entry changed.",
+        f"Not generated: {missing}. The SDK names these kinds but does not model their spec, so a",
+        "strict schema cannot be derived: a manifest of these kinds is reported as having no schema.",
+        f"Generator: `{GENERATOR}`, pins in `{REQUIREMENTS}`.",
         "Regenerate: `nox -s schemas`, or `python tool/scripts/generate_kserve_schemas.py --out schemas`.",
         "Check that these files are current: the same command with `--check`.",
         "To move to a new SDK version: change the pins and hashes, regenerate, review the diff.",
@@ -756,13 +1296,23 @@ def write(out_dir: Path, files: dict[str, bytes]) -> None:
             path.write_bytes(content)
 
 
+def default_wheel_dir() -> Path:
+    """The user cache modeldeploy uses for its downloads (as modeldeploy.helm_install.cache_dir)."""
+    explicit = os.environ.get("MODELDEPLOY_CACHE")
+    if explicit:
+        return Path(explicit) / "kserve-schema-wheels"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "modeldeploy" / "kserve-schema-wheels"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("schemas"), help="schema root (default: schemas)")
     parser.add_argument(
         "--wheel-dir",
         type=Path,
-        help="cache directory for the pinned wheels (default: a temporary directory)",
+        help="cache directory for the pinned wheels (default: $MODELDEPLOY_CACHE/kserve-schema-wheels, "
+        "else ~/.cache/modeldeploy/kserve-schema-wheels); downloaded there when missing",
     )
     parser.add_argument(
         "--requirements", type=Path, default=DEFAULT_REQUIREMENTS, help="pinned, hashed requirements file"
@@ -774,11 +1324,7 @@ def main(argv: list[str] | None = None) -> int:
     out_dir = args.out / GROUP
     started = time.monotonic()
     try:
-        if args.wheel_dir is not None:
-            files, stats = generate(fetch_wheels(args.requirements, args.wheel_dir))
-        else:
-            with tempfile.TemporaryDirectory(prefix="kserve-wheels-") as tmp:
-                files, stats = generate(fetch_wheels(args.requirements, Path(tmp)))
+        files, stats = generate(fetch_wheels(args.requirements, args.wheel_dir or default_wheel_dir()))
         if args.check:
             differences = compare(out_dir, files)
             if differences:
@@ -802,7 +1348,8 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.monotonic() - started
     print(
         f"wrote {len(files)} files to {out_dir}: {stats['kinds']} kinds, {stats['definitions']} distinct "
-        f"definitions, {stats['object_fields']} 'object' fields mapped ({elapsed:.1f} s)"
+        f"definitions, {stats['object_fields']} 'object' fields mapped, {stats['facts']} CRD facts "
+        f"applied ({elapsed:.1f} s)"
     )
     return 0
 
