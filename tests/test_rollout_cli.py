@@ -56,12 +56,13 @@ def test_canary_walk_through_changes_one_line_per_step(run_cli: RunCli, gitops: 
                    "revision stays available for rollback"]),
     ]
     previous = original
+    line = next(n for n, text in enumerate(original.decode().splitlines(), 1) if "trafficPercent" in text)
     for old, new, sentences in steps:
         result = run_cli(["canary", "set", "test/jukebox", str(new)], cwd=gitops)
         assert result.returncode == 0, result.stderr
         for sentence in sentences:
             assert f"  {sentence}\n" in result.stdout
-        assert "  note: line 9 keeps its comment `# 20% to the latest" in result.stdout
+        assert f"  note: line {line} keeps its comment `# 20% to the latest" in result.stdout
         current = path.read_bytes()
         assert changes(previous, current) == [([f"  trafficPercent: {old}{comment}"],
                                                [f"  trafficPercent: {new}{comment}"])]
