@@ -4,6 +4,7 @@
     ./noxw -s tests     the test suite, against Helm 4 and Helm 3
     ./noxw -s lint      ruff + mypy
     ./noxw -s golden    rewrite golden files (then read them in the diff)
+    ./noxw -s build     build the sdist and wheel into dist/ (pinned build tools) and check them
     ./noxw -s schemas   regenerate the KServe schemas, the chart's values.schema.json
                         and docs/config-reference.md
 """
@@ -60,6 +61,14 @@ def lint(session: nox.Session) -> None:
     install_project(session)
     session.run("ruff", "check", "tool", "tests", "noxfile.py")
     session.run("mypy")
+
+
+@nox.session(python=PYTHON)
+def build(session: nox.Session) -> None:
+    """Build the sdist and wheel into dist/ with the pinned build tools, then check them."""
+    session.install("-r", "requirements/build.txt")
+    session.run("python", "-m", "build", "--no-isolation", "--outdir", "dist", ".")
+    session.run("python", "tool/scripts/check_dist.py", "dist")
 
 
 @nox.session(python=PYTHON)
