@@ -117,4 +117,5 @@ def test_version_label_is_a_valid_label_value_for_any_accepted_tag(helm4: Path, 
         assert len(label) <= 63 and LABEL_VALUE.match(label), repr(label)
         assert label in version  # a cut of the tag, never another value
     isvc = next(obj for obj in objects if obj["kind"] == "InferenceService")
-    assert isvc["spec"]["predictor"]["model"]["storageUri"].endswith(f":{version}")  # the tag itself is intact
+    # the tag itself is intact
+    assert isvc["spec"]["predictor"]["model"]["storageUri"].endswith(f":{version}")
