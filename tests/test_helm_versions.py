@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RunCli
+from conftest import REPO_ROOT, RunCli
 from golden import assert_golden
 from modeldeploy import helm_install
 from modeldeploy.diagnostics import ToolError
@@ -79,3 +79,11 @@ def test_render_matches_golden_under_every_other_pinned_helm(case: str, release:
     proc = run_cli(["render", str(CASES[case])], helm=installed(release))
     assert proc.returncode == 0, proc.stderr
     assert_golden(f"render/{case}.yaml", proc.stdout)
+
+
+def test_readme_names_every_pinned_build() -> None:
+    readme = (REPO_ROOT / "README.md").read_text()
+    for release in helm_install.PINNED_RELEASES:
+        row = next((line for line in readme.splitlines() if line.startswith(f"| {release.version[1:]} ")), "")
+        assert f"`{release.npm_package}@{release.npm_version}`" in row, release.version
+        assert f"`{release.sha256}`" in row and f"`{release.upstream_commit[:8]}`" in row
