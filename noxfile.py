@@ -2,13 +2,16 @@
 
     ./noxw -s render    render every example into rendered/
     ./noxw -s tests     the test suite, against Helm 4 and Helm 3
-    ./noxw -s lint      ruff + mypy
+    ./noxw -s lint      ruff + mypy; the GitHub Action and CI recipes (schemas, zizmor)
     ./noxw -s golden    rewrite golden files (then read them in the diff)
+    ./noxw -s build     build the sdist and wheel into dist/ (pinned build tools) and check them
     ./noxw -s schemas   regenerate the KServe schemas, the chart's values.schema.json
                         and docs/config-reference.md
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import nox
 
@@ -58,8 +61,24 @@ def golden(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     session.install("-r", "requirements/lint.txt")
     install_project(session)
-    session.run("ruff", "check", "tool", "tests", "noxfile.py")
+    session.run("ruff", "check", "tool", "tests", "ci", "noxfile.py")
     session.run("mypy")
+    # The GitHub Action and the CI recipes, offline: each against its vendored schema
+    # (check-jsonschema ships them), then zizmor's strictest persona on the GitHub files.
+    github_workflows = sorted(str(p) for p in Path("docs/ci").glob("github-*.yml"))
+    gitlab_ci = sorted(str(p) for p in Path("docs/ci").glob("gitlab-*.yml"))
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-actions", "action.yml")
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *github_workflows)
+    session.run("check-jsonschema", "--builtin-schema", "vendor.gitlab-ci", *gitlab_ci)
+    session.run("zizmor", "--offline", "--persona=auditor", "action.yml", *github_workflows)
+
+
+@nox.session(python=PYTHON)
+def build(session: nox.Session) -> None:
+    """Build the sdist and wheel into dist/ with the pinned build tools, then check them."""
+    session.install("-r", "requirements/build.txt")
+    session.run("python", "-m", "build", "--no-isolation", "--outdir", "dist", ".")
+    session.run("python", "tool/scripts/check_dist.py", "dist")
 
 
 @nox.session(python=PYTHON)

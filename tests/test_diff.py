@@ -1,4 +1,4 @@
-"""`modeldeploy diff`: affected deployments, read-only git, exit codes, formats, CI recipes.
+"""`modeldeploy diff`: affected deployments, read-only git, exit codes, formats.
 
 Every test builds a real git repository with real commits (the project's chart, a
 deterministic example layout) and renders with the real helm. The rollout
@@ -12,15 +12,9 @@ import os
 import re
 import shutil
 import subprocess
-import sys
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
 
 import pytest
-import yaml
 
 import golden
 from conftest import REPO_ROOT, RunCli
@@ -392,174 +386,6 @@ def test_added_removed_and_changed_objects() -> None:
     assert diffs[0].text.splitlines()[:2] == ["--- a/test/d/A/x", "+++ b/test/d/A/x"]
     assert diffs[1].text.splitlines()[:2] == ["--- a/test/d/Gone/g", "+++ /dev/null"]
     assert diffs[2].text.splitlines()[:2] == ["--- /dev/null", "+++ b/test/d/New/n"]
-
-
-# -- CI recipes ------------------------------------------------------------------------------------
-
-CI_DIR = REPO_ROOT / "docs" / "ci"
-BIN_DIR = Path(sys.executable).parent  # where pip put the `modeldeploy` script
-
-
-def pr_checkout(tmp_path: Path, charts: bool = True) -> Path:
-    """A clone with origin/main and one PR commit on top, as CI checks it out."""
-    upstream = GitopsRepo.create(tmp_path / "upstream", {"test/jukebox": config_text("jukebox", canary=20)},
-                                 charts=charts)
-    clone = tmp_path / "workspace" / "gitops"
-    subprocess.run(["git", "clone", "--quiet", str(upstream.root), str(clone)], check=True,
-                   env={**os.environ, **GIT_ENV})
-    checkout = GitopsRepo(clone)
-    checkout.config("test/jukebox", config_text("jukebox", canary=50))
-    checkout.commit("canary 50")
-    return clone
-
-
-def run_shell(script: str, cwd: Path, env: dict[str, str], helm: Path) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"}
-    full_env.update({"HELM_BIN": str(helm), "PATH": f"{BIN_DIR}{os.pathsep}{os.environ['PATH']}",
-                     **GIT_ENV, **env})
-    return subprocess.run(["bash", "-eo", "pipefail", "-c", script], cwd=cwd, env=full_env,
-                          capture_output=True, text=True, timeout=300)
-
-
-def github_workflow() -> dict[Any, Any]:
-    loaded: dict[Any, Any] = yaml.safe_load((CI_DIR / "github-actions-modeldeploy.yml").read_text())
-    return loaded
-
-
-def test_github_workflow_structure() -> None:
-    workflow = github_workflow()
-    on = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` key as true
-    assert "pull_request" in on
-    assert workflow["permissions"]["pull-requests"] == "write"
-    (job,) = workflow["jobs"].values()
-    steps = job["steps"]
-    checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout"))
-    assert checkout["with"]["fetch-depth"] == 0
-    assert any(s.get("with", {}).get("repository") for s in steps if "checkout" in s.get("uses", ""))
-    runs = [s.get("run", "") for s in steps]
-    assert any("modeldeploy validate --format github" in r for r in runs)
-    assert any("modeldeploy diff" in r and "--format markdown" in r for r in runs)
-    assert any("modeldeploy install-helm" in r for r in runs)
-    assert any("pip install" in r and "git+" in r for r in runs)
-    sticky = next(s for s in steps if s.get("uses", "").startswith("marocchino/sticky-pull-request-comment"))
-    assert sticky["with"]["header"] and sticky["with"]["path"]
-
-
-def _github_expressions(text: str, values: dict[str, str]) -> str:
-    return re.sub(r"\$\{\{\s*([^}]+?)\s*\}\}", lambda m: values[m.group(1)], text)
-
-
-@pytest.mark.parametrize("charts_elsewhere", [False, True], ids=["charts-in-repo", "charts-repo"])
-def test_github_workflow_commands_run(tmp_path: Path, helm4: Path, charts_elsewhere: bool) -> None:
-    workflow = github_workflow()
-    (job,) = workflow["jobs"].values()
-    clone = pr_checkout(tmp_path, charts=not charts_elsewhere)
-    workspace = clone.parent
-    if charts_elsewhere:
-        shutil.copytree(REPO_ROOT / CHART, workspace / "charts-repo" / CHART)
-    runner_temp = tmp_path / "runner-temp"
-    runner_temp.mkdir()
-    values = {"github.base_ref": "main", "github.workspace": str(workspace), "runner.temp": str(runner_temp)}
-    env = {k: _github_expressions(str(v), values) for k, v in {**workflow.get("env", {}),
-                                                                **job.get("env", {})}.items()}
-    env.update({"RUNNER_TEMP": str(runner_temp), "GITHUB_WORKSPACE": str(workspace),
-                "GITHUB_ACTIONS": "true"})
-    if charts_elsewhere:
-        env["CHARTS_REPOSITORY"] = "example/model-charts"
-    workdir = job.get("defaults", {}).get("run", {}).get("working-directory", ".")
-    ran = []
-    for step in job["steps"]:
-        script = step.get("run", "")
-        if not re.search(r"^\s*modeldeploy ", script, re.MULTILINE):  # pip needs the network
-            continue
-        step_env = {k: _github_expressions(str(v), values) for k, v in step.get("env", {}).items()}
-        cwd = workspace / step.get("working-directory", workdir)
-        proc = run_shell(script, cwd, {**env, **step_env}, helm4)
-        assert proc.returncode == 0, f"{step.get('name')}: {proc.stdout}{proc.stderr}"
-        ran.append(script)
-    assert len(ran) >= 3  # install-helm, validate, diff
-    comment = (runner_temp / "modeldeploy-diff.md").read_text()
-    assert comment.startswith(diff_report.COMMENT_MARKER)
-    assert "| jukebox | test | canary traffic 20% -> 50%" in comment
-    assert "Base `origin/main`" in comment
-    assert GitopsRepo(clone).git("status", "--porcelain") == ""
-
-
-class _FakeGitLab(BaseHTTPRequestHandler):
-    """The three notes endpoints the GitLab job calls, in memory."""
-
-    notes: ClassVar[list[dict[str, Any]]] = []
-    calls: ClassVar[list[str]] = []
-
-    def _reply(self, payload: Any) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _body(self) -> dict[str, Any]:
-        loaded: dict[str, Any] = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        return loaded
-
-    def do_GET(self) -> None:
-        self.calls.append(f"GET {self.path.split('?')[0]}")
-        self._reply(self.notes)
-
-    def do_POST(self) -> None:
-        self.calls.append(f"POST {self.path}")
-        assert self.headers["PRIVATE-TOKEN"] == "test-token"
-        note = {"id": 100 + sum(n["id"] >= 100 for n in self.notes), "body": self._body()["body"]}
-        self.notes.append(note)
-        self._reply(note)
-
-    def do_PUT(self) -> None:
-        self.calls.append(f"PUT {self.path}")
-        note_id = int(self.path.rsplit("/", 1)[1])
-        note = next(n for n in self.notes if n["id"] == note_id)
-        note["body"] = self._body()["body"]
-        self._reply(note)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def fake_gitlab() -> Iterator[str]:
-    _FakeGitLab.notes, _FakeGitLab.calls = [{"id": 99, "body": "an unrelated comment"}], []
-    server = HTTPServer(("127.0.0.1", 0), _FakeGitLab)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/api/v4"
-    server.shutdown()
-
-
-def test_gitlab_job_structure_and_commands(tmp_path: Path, helm4: Path, fake_gitlab: str) -> None:
-    document = yaml.safe_load((CI_DIR / "gitlab-ci-modeldeploy.yml").read_text())
-    job = document["modeldeploy"]
-    assert any("merge_request_event" in rule["if"] for rule in job["rules"])
-    assert str(job["variables"]["GIT_DEPTH"]) == "0"
-    lines = [*job.get("before_script", []), *job["script"]]
-    assert any("pip install" in line and "git+" in line for line in lines)
-    assert any("modeldeploy install-helm" in line for line in lines)
-    assert any("modeldeploy validate" in line for line in lines)
-    assert any("modeldeploy diff" in line and "--format markdown" in line for line in lines)
-    clone = pr_checkout(tmp_path)
-    script = "\n".join(line for line in lines if "pip install" not in line)
-    env = {**{k: str(v) for k, v in job["variables"].items()},
-           "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main", "CI_API_V4_URL": fake_gitlab,
-           "CI_PROJECT_ID": "7", "CI_MERGE_REQUEST_IID": "12", "MODELDEPLOY_GITLAB_TOKEN": "test-token",
-           "CI_PROJECT_DIR": str(clone)}
-    for run in (1, 2):  # the second pipeline updates the same note
-        proc = run_shell(script, clone, env, helm4)
-        assert proc.returncode == 0, f"run {run}: {proc.stdout}{proc.stderr}"
-    notes_path = "/api/v4/projects/7/merge_requests/12/notes"
-    assert _FakeGitLab.calls == [f"GET {notes_path}", f"POST {notes_path}",
-                                 f"GET {notes_path}", f"PUT {notes_path}/100"]
-    (note,) = [n for n in _FakeGitLab.notes if n["id"] == 100]
-    assert note["body"].startswith(diff_report.COMMENT_MARKER)
-    assert "canary traffic 20% -> 50%" in note["body"]
 
 
 # -- the golden-file helper ------------------------------------------------------------------------

@@ -56,12 +56,13 @@ def test_canary_walk_through_changes_one_line_per_step(run_cli: RunCli, gitops: 
                    "revision stays available for rollback"]),
     ]
     previous = original
+    line = next(n for n, text in enumerate(original.decode().splitlines(), 1) if "trafficPercent" in text)
     for old, new, sentences in steps:
         result = run_cli(["canary", "set", "test/jukebox", str(new)], cwd=gitops)
         assert result.returncode == 0, result.stderr
         for sentence in sentences:
             assert f"  {sentence}\n" in result.stdout
-        assert "  note: line 9 keeps its comment `# 20% to the latest" in result.stdout
+        assert f"  note: line {line} keeps its comment `# 20% to the latest" in result.stdout
         current = path.read_bytes()
         assert changes(previous, current) == [([f"  trafficPercent: {old}{comment}"],
                                                [f"  trafficPercent: {new}{comment}"])]
@@ -137,12 +138,14 @@ def test_indent4_canary_goes_after_the_last_entry(run_cli: RunCli, gitops: Path)
 
 def test_dry_run_prints_the_diff_and_writes_nothing(run_cli: RunCli, gitops: Path) -> None:
     before = snapshot(gitops)
+    lines = (gitops / JUKEBOX_TEST).read_text().splitlines()
+    start = lines.index("image_namespace: team-a-test") + 1  # the hunk's first line, 1-based
     result = run_cli(["canary", "set", "test/jukebox", "50", "--dry-run"], cwd=gitops)
     assert result.returncode == 0, result.stderr
     assert result.stdout.endswith(
         "--- a/model-deployments/test/jukebox/config.yaml\n"
         "+++ b/model-deployments/test/jukebox/config.yaml\n"
-        "@@ -6,4 +6,4 @@\n"
+        f"@@ -{start},4 +{start},4 @@\n"
         " image_namespace: team-a-test\n"
         " autoscaling: true\n"
         " canary:\n"

@@ -34,7 +34,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="config files, or folders searched for */config.yaml "
                              "(default: the repository's model-deployments/)")
     parser.add_argument("--format", choices=FORMAT_CHOICES, default="auto",
-                        help="how to print problems (auto: github in GitHub Actions, else text)")
+                        help="how to print problems (auto: github in GitHub Actions, else text; "
+                             "sarif: GitHub code scanning; codequality: GitLab Code Quality report)")
     parser.add_argument("--strict", action="store_true", help="warnings fail the run too")
     parser.add_argument("--charts-root", type=Path, metavar="DIR",
                         help="folder chart_path is relative to (default: the configs' repository root)")
@@ -123,9 +124,20 @@ def build_parser() -> argparse.ArgumentParser:
     _jobs_option(diff)
 
     # (new subcommands: add their parser above this line)
-    install = sub.add_parser("install-helm", help="install the pinned, checksum-verified helm")
-    install.add_argument("--major", choices=["3", "4", "all"], default=helm_install.DEFAULT_MAJOR,
-                         help="which helm to install (default 4; tests use all)")
+    pinned = ", ".join(r.version[1:] for r in helm_install.PINNED_RELEASES)
+    install = sub.add_parser(
+        "install-helm", help="install a pinned, checksum-verified helm (linux x86-64)",
+        description="Download a pinned helm build from the npm registry (official helm release "
+                    "binaries repackaged by AWS CDK's lambda-layer-kubectl packages), check the "
+                    "package's sha512 and the binary's sha256, and install it under the cache "
+                    f"folder. Pinned: {pinned}. Any other helm: put it on PATH or in HELM_BIN.")
+    which = install.add_mutually_exclusive_group()
+    defaults = ", ".join(f"{major}: {v[1:]}" for major, v in helm_install.DEFAULT_VERSIONS.items())
+    which.add_argument("--major", choices=["3", "4", "all"],
+                       help=f"that major's default ({defaults}; default 4), or all: every pinned "
+                            "version (the tests need them)")
+    which.add_argument("--version", dest="helm_version", metavar="X.Y.Z",
+                       help=f"a pinned version ({pinned}), e.g. the one your Argo CD embeds")
     return parser
 
 
@@ -151,10 +163,15 @@ def _options(args: argparse.Namespace) -> pipeline.Options:
 
 
 def _run_install_helm(args: argparse.Namespace, cwd: Path) -> int:
-    majors = ["4", "3"] if args.major == "all" else [args.major]
-    for major in majors:
-        path = helm_install.install(major)
-        print(f"helm {helm_install.HELM_RELEASES[major].version}: {path}")
+    if args.helm_version:
+        selectors = [args.helm_version]
+    elif args.major == "all":
+        selectors = [r.version for r in helm_install.PINNED_RELEASES]
+    else:
+        selectors = [args.major or helm_install.DEFAULT_MAJOR]
+    for selector in selectors:
+        path = helm_install.install(selector)
+        print(f"helm {helm_install.release(selector).version}: {path}")
     return EXIT_OK
 
 

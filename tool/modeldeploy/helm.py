@@ -1,8 +1,9 @@
 """Finding the helm binary and running `helm template` (no shell, no network).
 
-Lookup order: HELM_BIN, then `helm` on PATH, then a copy the project's setup
-installed (`modeldeploy install-helm`). Only Helm 3 and Helm 4 are accepted:
-Argo CD embeds Helm 3 and the chart is tested under both.
+Lookup order: HELM_BIN, then `helm` on PATH, then a copy `modeldeploy install-helm`
+installed (the default Helm 4, the default Helm 3, then the other pinned versions).
+Only Helm 3 and Helm 4 are accepted: Argo CD embeds Helm 3 or 4 and the chart is
+tested under both.
 """
 
 from __future__ import annotations
@@ -52,9 +53,9 @@ def find_helm(environ: dict[str, str] | None = None) -> Helm:
     on_path = shutil.which("helm", path=env.get("PATH"))
     if on_path:
         return _checked(on_path)
-    for major in (helm_install.DEFAULT_MAJOR, "3"):
-        if helm_install.is_installed(major):
-            return _checked(str(helm_install.installed_path(major)))
+    for pinned in helm_install.fallback_order():
+        if helm_install.is_installed(pinned.version):
+            return _checked(str(helm_install.installed_path(pinned.version)))
     raise ToolError(NO_HELM_HINT)
 
 

@@ -1,7 +1,7 @@
 """A progress bar on stderr for long runs, used by the CLI (the pipeline never prints).
 
 Shown only on a terminal, outside CI (the CI variable set), never with machine
-output (`--format json`), and only once a run has lasted `DELAY` seconds, so quick
+output (`--format json`, `sarif`, `codequality`), and only once a run has lasted `DELAY` seconds, so quick
 runs print nothing. Redrawn at most 10 times a second; cleared when done.
 """
 
@@ -12,13 +12,15 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TextIO
 
+from .reporters import MACHINE_FORMATS
+
 DELAY = 1.0
 INTERVAL = 0.1
 WIDTH = 30
 
 
 def wanted(stream: TextIO, environ: Mapping[str, str], output_format: str | None) -> bool:
-    if output_format == "json" or environ.get("CI") or environ.get("TERM") == "dumb":
+    if output_format in MACHINE_FORMATS or environ.get("CI") or environ.get("TERM") == "dumb":
         return False
     try:
         return stream.isatty()

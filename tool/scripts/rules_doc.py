@@ -1,5 +1,8 @@
 """Generate docs/rules.md: every rule id modeldeploy prints, its severity, where it lives, its docs.
 
+Also the rule catalog the SARIF reporter ships (tool/modeldeploy/reporters/rule_docs.json:
+each id's severity, one-sentence summary and documentation), from the same source.
+
 Rule ids come from the source, read with `ast` (nothing is imported):
 - a rule module in tool/modeldeploy/rules/ exports `ID`, `SEVERITY` and documents itself
   in its docstring;
@@ -15,6 +18,7 @@ Rule ids come from the source, read with `ast` (nothing is imported):
 from __future__ import annotations
 
 import ast
+import json
 import re
 import sys
 from dataclasses import dataclass
@@ -26,6 +30,7 @@ from derived_files import main as generator_main
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = REPO_ROOT / "tool" / "modeldeploy"
 DOC = REPO_ROOT / "docs" / "rules.md"
+CATALOG = PACKAGE / "reporters" / "rule_docs.json"
 # Modules whose rules only `render` runs (they need helm's output); all others run in `validate` too.
 RENDER_MODULES = {"render", "manifest_check"}
 STAGE_TEXT = {"config": "validate, render", "render": "render"}
@@ -152,6 +157,28 @@ def render(rules: list[Rule] | None = None) -> str:
     return "\n".join(lines)
 
 
+def _summary(doc: str) -> str:
+    """The first sentence (rule modules put it on the docstring's first line)."""
+    first_line = doc.split("\n", 1)[0]
+    sentence = re.split(r"(?<=[.!?])\s+(?=[A-Z`(])", " ".join(first_line.split()), maxsplit=1)[0]
+    return sentence if sentence.endswith((".", "!", "?")) else sentence + "."
+
+
+def _unwrapped(doc: str) -> str:
+    """The title line, then the rest as one paragraph (docstrings are wrapped at 100 columns)."""
+    title, _, rest = doc.partition("\n")
+    return "\n".join(part for part in (" ".join(title.split()), " ".join(rest.split())) if part)
+
+
+def catalog(rules: list[Rule] | None = None) -> str:
+    rules = collect_rules() if rules is None else rules
+    entries = {rule.id: {"severity": rule.severity, "summary": _summary(rule.doc),
+                         "doc": _unwrapped(rule.doc)} for rule in sorted(rules, key=lambda r: r.id)}
+    document = {"generated_by": "tool/scripts/rules_doc.py from the sources; do not edit",
+                "documentation": "docs/rules.md", "rules": entries}
+    return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+
+
 HEADER = """\
 # Rules
 
@@ -169,7 +196,7 @@ Warnings exit 0 unless `--strict`. Examples of each: [bad-inputs.md](bad-inputs.
 
 
 def main(argv: list[str] | None = None) -> int:
-    return generator_main(__doc__.splitlines()[0], lambda: {DOC: render()},
+    return generator_main(__doc__.splitlines()[0], lambda: {DOC: render(), CATALOG: catalog()},
                           "python tool/scripts/rules_doc.py", argv)
 
 

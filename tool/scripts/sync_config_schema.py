@@ -70,8 +70,37 @@ def reference() -> str:
         f"{header}\n" + "\n".join(_rows(config)) + "\n\n"
         "## `model-deployments/<env>/environment.yaml` (optional)\n\n"
         f"{' '.join(environment['description'].split())}\n\n"
-        f"{header}\n" + "\n".join(_rows(environment)) + "\n"
+        f"{header}\n" + "\n".join(_rows(environment)) + "\n\n"
+        + EDITOR_SECTION
     )
+
+
+# The yaml-language-server modeline (VS Code's YAML extension, Neovim, Helix, Zed...): a comment
+# the loaders ignore, so it never changes what Helm, Argo CD or modeldeploy read.
+EDITOR_SECTION = """\
+## Editor support
+
+Editors that use the YAML language server validate and complete a file against the
+schema its modeline names. Put it on the first line (the examples under
+`model-deployments/` do):
+
+```yaml
+# yaml-language-server: $schema=../../../charts/model-deployment/music-transformer/values.schema.json
+---
+chart_path: charts/model-deployment/music-transformer
+```
+
+- `config.yaml`: the `values.schema.json` of the chart that renders it (a byte-identical
+  copy of `schemas/config.schema.json`), by a path relative to the file, so the editor
+  checks against the same schema as Helm, Argo CD and modeldeploy;
+- `environment.yaml`: `schemas/environment.schema.json` of this repository, e.g.
+  `# yaml-language-server: $schema=../../schemas/environment.schema.json`; in a GitOps
+  repository without it, a copy or a URL of that file at the modeldeploy release you use.
+
+The editor reads YAML 1.2, Helm (go-yaml v2) YAML 1.1: `version: 1234e56` or `0123` is a
+number for both (the editor flags it), but `name: on` or `yes` is text for the editor and a
+boolean for Helm, so `modeldeploy validate` stays the check that counts.
+"""
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,9 @@
 """Reporters turn diagnostics into text; they depend on nothing but diagnostics.
 
 REPORTERS maps each `--format` name to its class; `auto` picks `github` inside
-GitHub Actions (GITHUB_ACTIONS=true) and `text` elsewhere.
+GitHub Actions (GITHUB_ACTIONS=true) and `text` elsewhere. Machine-readable formats
+(`machine_readable = True`: json, sarif, codequality) are documents for other tools,
+so nothing else (no progress bar) may be mixed into their stream.
 """
 
 from __future__ import annotations
@@ -10,13 +12,16 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from ..diagnostics import Diagnostic
+from .codequality import CodeQualityReporter
 from .github import GithubReporter
 from .jsonout import JsonReporter
+from .sarif import SarifReporter
 from .text import TextReporter
 
 
 class Reporter(Protocol):
     name: str
+    machine_readable: bool
 
     def format(self, diagnostics: list[Diagnostic], files_checked: int) -> str: ...
 
@@ -25,8 +30,11 @@ REPORTERS: dict[str, type[Reporter]] = {
     TextReporter.name: TextReporter,
     JsonReporter.name: JsonReporter,
     GithubReporter.name: GithubReporter,
+    SarifReporter.name: SarifReporter,
+    CodeQualityReporter.name: CodeQualityReporter,
 }
 FORMAT_CHOICES = ("auto", *REPORTERS)
+MACHINE_FORMATS = frozenset(name for name, cls in REPORTERS.items() if cls.machine_readable)
 
 
 def reporter_for(name: str, environ: Mapping[str, str]) -> Reporter:

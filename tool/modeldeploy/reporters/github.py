@@ -19,6 +19,7 @@ def _escape_property(text: str) -> str:
 
 class GithubReporter:
     name = "github"
+    machine_readable = False
 
     def format(self, diagnostics: list[Diagnostic], files_checked: int) -> str:
         out = []

@@ -9,6 +9,7 @@ from ..diagnostics import Diagnostic, Severity
 
 class JsonReporter:
     name = "json"
+    machine_readable = True
 
     def format(self, diagnostics: list[Diagnostic], files_checked: int) -> str:
         document = {

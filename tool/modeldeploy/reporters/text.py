@@ -7,6 +7,7 @@ from ..diagnostics import Diagnostic
 
 class TextReporter:
     name = "text"
+    machine_readable = False
 
     def format(self, diagnostics: list[Diagnostic], files_checked: int) -> str:
         lines = [f"{d.path}:{d.line}:{d.column}: {d.severity.value}: {d.message} [{d.rule}]"
