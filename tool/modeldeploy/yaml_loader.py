@@ -24,11 +24,8 @@ within fixed bounds so no input makes it slow or large. Rule ids:
   value that is not one;
 - `yaml-limits`: hostile or runaway input beyond MAX_BYTES (1 MiB), MAX_SCALAR_CHARS
   (4,096 characters per key or value), MAX_DEPTH (64 levels) or MAX_NODES (10,000
-  values, aliases expanded): refused within milliseconds and a few MB of memory. The
-  verdict does not depend on the PyYAML build: where libyaml stops on a limit of its own
-  (PyYAML 6.0.4's refuses flow nesting past 1,000 levels while scanning ahead, before our
-  depth check sees the events), the pure-Python parser re-reads the text up to that point,
-  and a limit of ours crossed there is the problem reported (see `_events`);
+  values, aliases expanded): refused within milliseconds and a few MB of memory, at the
+  same place under every PyYAML build (libyaml's own limits do not preempt ours: `_events`);
 - `io`: the file cannot be read, or is not a regular file (a FIFO would block forever).
 """
 
