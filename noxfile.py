@@ -150,6 +150,7 @@ def golden(session: nox.Session) -> None:
 
 @nox.session(python=LINT_PYTHON or NOX_PYTHON)
 def lint(session: nox.Session) -> None:
+    """ruff and mypy, with the tools of requirements/lint.txt."""
     if LINT_PYTHON is None:
         session.error(f"lint needs Python {LINT_PYTHONS[-1]} or newer (found: "
                       f"{', '.join(FOUND_PYTHONS) or 'none of ' + ', '.join(SUPPORTED_PYTHONS)})")
@@ -215,7 +216,7 @@ def ci(session: nox.Session) -> None:
     if not FOUND_PYTHONS:
         session.error(f"none of Python {', '.join(SUPPORTED_PYTHONS)} found")
     session.log(f"Pythons found: {', '.join(FOUND_PYTHONS)}")
-    session.notify(f"tests-{OLDEST}")
+    session.notify(f"tests-{OLDEST}", posargs=session.posargs)
     if NEWEST != OLDEST:
         session.notify(f"tests-{NEWEST}", posargs=[*CI_SUBSET_DESELECT, *session.posargs])
     session.notify("lint")
