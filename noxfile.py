@@ -127,7 +127,9 @@ def tests_lowest(session: nox.Session) -> None:
     """The tests against the lowest versions pyproject.toml and requirements/test.in allow
     (their direct dependencies; uv resolves them for this Python), setuptools included."""
     install_locked(session, "uv")
-    lowest = Path(session.create_tmp()) / "lowest.txt"
+    # Not in session.create_tmp(): that sets TMPDIR inside this repo, where tests expecting
+    # to run outside a git repository would find one.
+    lowest = Path(session.bin).parent / "lowest-requirements.txt"
     session.run("uv", "pip", "compile", "--quiet", "--resolution=lowest-direct", "--generate-hashes",
                 f"--python-version={session.python}", "--output-file", str(lowest),
                 "pyproject.toml", "requirements/test.in")
