@@ -24,7 +24,8 @@ within fixed bounds so no input makes it slow or large. Rule ids:
   value that is not one;
 - `yaml-limits`: hostile or runaway input beyond MAX_BYTES (1 MiB), MAX_SCALAR_CHARS
   (4,096 characters per key or value), MAX_DEPTH (64 levels) or MAX_NODES (10,000
-  values, aliases expanded): refused within milliseconds and a few MB of memory;
+  values, aliases expanded): refused within milliseconds and a few MB of memory, at the
+  same place under every PyYAML build (libyaml's own limits do not preempt ours: `_events`);
 - `io`: the file cannot be read, or is not a regular file (a FIFO would block forever).
 """
 
@@ -331,7 +332,7 @@ def load_yaml_text(path: str, text: str) -> tuple[LoadedYaml | None, list[Diagno
         return None, text_problems
     builder = _Builder(path)
     try:
-        events = list(_limited_events(path, text))
+        events = _events(path, text)
     except _Abort as abort:
         return None, [abort.diagnostic]
     except yaml.YAMLError as exc:
@@ -400,10 +401,42 @@ def load_yaml_file(path: str, display: str | None = None) -> tuple[LoadedYaml | 
     return load_yaml_text(shown, text)
 
 
-def _limited_events(path: str, text: str):  # type: ignore[no-untyped-def]
-    """PyYAML's event stream, stopped early when nesting or size exceed the bounds."""
+def _events(path: str, text: str) -> list[yaml.Event]:
+    """The document's events through our limits, the same under every PyYAML build.
+
+    libyaml can stop with an error of its own before our limits see the events: PyYAML
+    6.0.4's bundled libyaml refuses flow nesting past 1,000 levels while its scanner looks
+    ahead (up to 1,024 characters) for a key, so `[[[[...` failed at 1:1011 as a syntax error
+    where the pure-Python parser and older wheels reach our MAX_DEPTH at 1:75. On any libyaml
+    error, the pure-Python parser (the same grammar, no such limits) re-reads the text up to
+    the error's position: a limit of ours crossed by then is the first problem and the one
+    reported. Otherwise libyaml's error stands (go-yaml, Helm's reader, is a port of libyaml).
+    The re-read happens only for files that fail to parse, and stops at the error's position.
+    """
+    try:
+        return list(_limited_events(path, text, _Loader))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        if _Loader is yaml.SafeLoader or mark is None:
+            raise
+        try:
+            for _ in _limited_events(path, text, yaml.SafeLoader, stop_after=_at(mark)):
+                pass
+        except yaml.YAMLError:
+            pass
+        raise
+
+
+def _limited_events(path: str, text: str, loader: Any,  # type: ignore[no-untyped-def]
+                    stop_after: tuple[int, int] | None = None):
+    """PyYAML's event stream, stopped early when nesting or size exceed the bounds.
+
+    With `stop_after` (a 1-based line and column), the stream ends before the first event
+    that starts past that position."""
     depth = 0
-    for count, event in enumerate(yaml.parse(text, Loader=_Loader), start=1):
+    for count, event in enumerate(yaml.parse(text, Loader=loader), start=1):
+        if stop_after is not None and _at(event.start_mark) > stop_after:
+            return
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:
