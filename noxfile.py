@@ -6,9 +6,13 @@
     ./noxw -s golden    rewrite golden files (then read them in the diff)
     ./noxw -s schemas   regenerate the KServe schemas, the chart's values.schema.json
                         and docs/config-reference.md
+    ./noxw -s fuzz-helm validate against helm 4 and 3 on many generated configs (random seed)
 """
 
 from __future__ import annotations
+
+import os
+import random
 
 import nox
 
@@ -43,6 +47,24 @@ def tests(session: nox.Session) -> None:
     install_project(session, "-r", "requirements/test.txt")
     install_helm(session, "all")
     session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON, name="fuzz-helm")
+def fuzz_helm(session: nox.Session) -> None:
+    """The differential test validate vs helm 4 and 3 (tests/test_helm_equivalence.py) on many
+    more generated configs than `tests` runs, with a random seed; it prints the seed. Replay a run:
+    MODELDEPLOY_FUZZ_SEED=N ./noxw -s fuzz-helm; more or fewer: MODELDEPLOY_FUZZ_EXAMPLES=N."""
+    install_project(session, "-r", "requirements/test.txt")
+    install_helm(session, "all")
+    env = {
+        "MODELDEPLOY_FUZZ_SEED": os.environ.get("MODELDEPLOY_FUZZ_SEED", str(random.randrange(2**32))),
+        "MODELDEPLOY_FUZZ_EXAMPLES": os.environ.get("MODELDEPLOY_FUZZ_EXAMPLES", "4000"),
+        "MODELDEPLOY_FUZZ_VALUES_RUNS": os.environ.get("MODELDEPLOY_FUZZ_VALUES_RUNS", "80"),
+        "MODELDEPLOY_FUZZ_CHART_RUNS": os.environ.get("MODELDEPLOY_FUZZ_CHART_RUNS", "40"),
+    }
+    session.log(f"seed {env['MODELDEPLOY_FUZZ_SEED']}, {env['MODELDEPLOY_FUZZ_EXAMPLES']} configs")
+    session.run("pytest", "tests/test_helm_equivalence.py", "-s", "-p", "no:cacheprovider", *session.posargs,
+                env=env)
 
 
 @nox.session(python=PYTHON)

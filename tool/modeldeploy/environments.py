@@ -62,9 +62,9 @@ def load_environment(env_dir: Path, cwd: Path) -> tuple[Environment, list[Diagno
     shown = display_path(settings, cwd)
     kind = _not_a_file(settings)
     if kind:
-        return default, [error(shown, 1, 1, f"{ENVIRONMENT_FILENAME} is {kind}, not a regular file, so the "
-                               "environment's namespace and production setting cannot be read; make it a "
-                               "plain text file such as `namespace: team-a-test`, or delete it", RULE_IO)]
+        return default, [error(shown, 1, 1, f"{ENVIRONMENT_FILENAME} is {kind} so the environment's "
+                               "namespace and production setting cannot be read; make it a plain text file "
+                               "such as `namespace: team-a-test`, or delete it", RULE_IO)]
     loaded, problems = load_yaml_file(str(settings), shown)
     if loaded is None:
         return default, problems
@@ -87,18 +87,18 @@ def _not_a_file(path: Path) -> str | None:
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
-        return f"a symbolic link to {excerpt(os.readlink(path))!r}, which does not exist"
+        return f"a symbolic link to {excerpt(os.readlink(path))!r}, which does not exist,"
     except OSError as exc:  # a symlink loop, a path too long
         return f"unreadable ({exc.strerror})"
     if stat.S_ISDIR(mode):
-        return "a directory"
+        return "a directory, not a file,"
     if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
+        return "a named pipe (FIFO), not a regular file,"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
+        return "a device, not a regular file,"
     if stat.S_ISSOCK(mode):
-        return "a socket"
-    return None if stat.S_ISREG(mode) else "not a regular file"
+        return "a socket, not a regular file,"
+    return None if stat.S_ISREG(mode) else "not a regular file,"
 
 
 def _folder_namespace_problems(env_dir: Path, cwd: Path) -> list[Diagnostic]:
@@ -110,6 +110,6 @@ def _folder_namespace_problems(env_dir: Path, cwd: Path) -> list[Diagnostic]:
     return [error(display_path(env_dir, cwd), 1, 1,
                   f"the environment folder {excerpt(name)!r} is used as the Kubernetes namespace, and it is "
                   f"not a valid one (a DNS-1123 label: at most {NAMESPACE_MAX} lower-case letters, digits "
-                  f"and '-', starting and ending with a letter or digit); add "
-                  f"{excerpt(name)}/{ENVIRONMENT_FILENAME} with e.g. `namespace: {fixed}`, or rename the "
-                  f"folder to {fixed!r}", RULE_NAMESPACE)]
+                  f"and '-', starting and ending with a letter or digit); add an {ENVIRONMENT_FILENAME} "
+                  f"to this folder with e.g. `namespace: {fixed}`, or rename the folder to {fixed!r}",
+                  RULE_NAMESPACE)]

@@ -11,7 +11,7 @@ jsonschema reports paths; users need a line, a column and a fix. Rule ids:
 - `schema-enum`: a value outside a fixed list (with a did-you-mean);
 - `schema-pattern`: text of the wrong shape (e.g. an invalid namespace), with an example;
   patterns match as Helm matches them, with Go's regexp (go_regex.py): `$` is the end of the
-  text, so a value with a trailing newline (`"x\n"`, a `|` block scalar) does not match;
+  text, so a value with a trailing newline (`"x\\n"`, a `|` block scalar) does not match;
 - `yaml-number-form`: a number where the schema takes one (`canary.trafficPercent`), written so
   that Helm reads another number than people read: `010` is octal 8, `0x20` is 32, `0o12` is 10,
   `0b101` is 5, `012_0` is 80; the fix is plain decimal digits;
@@ -27,6 +27,7 @@ from typing import Any
 
 import jsonschema
 
+from . import go_regex
 from .diagnostics import Diagnostic, error
 from .yaml_loader import JsonPath, LoadedYaml, excerpt, helm_display, misread_number, resolve_plain
 
@@ -240,6 +241,15 @@ def _convert(loaded: LoadedYaml, err: Any, path: JsonPath,
         description = str(err.schema.get("description", "")).split(". ")[0].rstrip(".")
         fix = _example(err.schema, path[-1] if path else field)
         what = f" ({description})" if description else ""
+        instance = err.instance if isinstance(err.instance, str) else ""
+        stripped = instance.rstrip("\n")
+        if stripped != instance and go_regex.compile_go(err.validator_value).search(stripped):
+            style = node.style if node is not None else None
+            how = {"|": "write `|-` to drop it", ">": "write `>-` to drop it",
+                   '"': "remove the `\\n`"}.get(style or "", "remove it")
+            return [(path, error(file, line, column, f"`{field}` value {excerpt(repr(instance))} ends with a "
+                                 "line break, which the pattern refuses as Helm and Kubernetes read it (in "
+                                 f"Go's regexp `$` is the end of the text); {how}", RULE_PATTERN))]
         return [(path, error(file, line, column, f"`{field}` value {excerpt(repr(err.instance))} is not "
                              f"valid{what}{fix}", RULE_PATTERN))]
     return [(path, error(file, line, column, f"`{field}`: {excerpt(err.message, 200)}", RULE_OTHER))]

@@ -13,11 +13,11 @@ other syntax errors, and hostile input (huge files, deep nesting, alias bombs),
 within fixed bounds so no input makes it slow or large. It also refuses what
 PyYAML reads but Helm does not: Helm 4 cuts a values file into pieces at every line
 that starts with `---` before parsing, so such a line must hold nothing but `---`
-and a comment, and a directive before it is an error; go-yaml knows no `\/` escape.
+and a comment, and a directive before it is an error; go-yaml knows no `\\/` escape.
 A tag `!` (or `!<!>`) makes a value text, as in go-yaml. Rule ids:
 - `yaml-syntax`: not YAML (an unclosed bracket or quote, a tab, bad indentation, an
   undefined alias, a merge key), or YAML that Helm's reader refuses: text after `---` on its
-  line (`--- {a: 1}`, `----x`), a `\/` escape; the message names the fix for the common ones;
+  line (`--- {a: 1}`, `----x`), a `\\/` escape; the message names the fix for the common ones;
 - `yaml-directive`: a `%YAML` or `%TAG` directive: Helm 4 refuses every one (it reads the
   directive as a document of its own), Helm 3 refuses `%YAML 1.2`;
 - `yaml-encoding`: bytes that are not UTF-8, a NUL byte, a control character, a character
