@@ -19,8 +19,11 @@ same sigs.k8s.io/yaml Unmarshal that reads a values file); a bounded sample also
 `helm template --values FILE` (helm 4 splits a values file at `---` lines before that Unmarshal,
 so every file with such a line is in the sample) and through the real chart.
 
-A fixed seed and FUZZ_EXAMPLES examples in the normal run; `./noxw -s fuzz-helm` runs many more
-with a random seed (MODELDEPLOY_FUZZ_EXAMPLES, MODELDEPLOY_FUZZ_SEED to replay one).
+A fixed seed and EXAMPLES examples in the normal run; `./noxw -s fuzz-helm` runs many more
+with a random seed (MODELDEPLOY_FUZZ_EXAMPLES, MODELDEPLOY_FUZZ_SEED to replay one). The same
+seed gives the same configs for the same pytest selection (hypothesis' choices also depend on
+what else the process has loaded), so a failure prints the offending files themselves: the two
+shortest of each kind of problem, with what validate and each helm read.
 """
 
 from __future__ import annotations

@@ -74,6 +74,12 @@ def test_what_helm_reads_otherwise(text: str, value: object, problems: list[str]
     assert [d.rule for d in diagnostics] == problems
 
 
+def test_a_slash_escape_before_a_syntax_error_is_reported_first() -> None:
+    """Helm stops at the `\\/` (line 2), libyaml at the tab (line 4): both are reported."""
+    _, diagnostics = load_yaml_text("c.yaml", 'a: 1\nb: "x\\/y"\nc:\n \td: 1\n')
+    assert [(d.line, d.column, d.rule) for d in diagnostics] == [(2, 6, "yaml-syntax"), (4, 2, "yaml-syntax")]
+
+
 @pytest.mark.parametrize(("text", "position"), [
     ("a: ééé # ü\x07\n", (1, 11)),  # libyaml's offset would say column 15 (bytes)
     ("a: b\nc: 🎵\x1b\n", (2, 5)),

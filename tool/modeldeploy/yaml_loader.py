@@ -387,12 +387,17 @@ def load_yaml_text(path: str, text: str) -> tuple[LoadedYaml | None, list[Diagno
     if text_problems:
         return None, text_problems
     builder = _Builder(path)
+    events: list[yaml.Event] = []
     try:
-        events = list(_limited_events(path, text))
+        events.extend(_limited_events(path, text))
     except _Abort as abort:
         return None, [abort.diagnostic]
     except yaml.YAMLError as exc:
-        return None, [_syntax_diagnostic(path, exc, text)]
+        # what Helm refuses before the syntax error comes first for Helm too: report it as well
+        syntax = _syntax_diagnostic(path, exc, text)
+        at = (syntax.line, syntax.column)
+        earlier = [d for d in _helm_reader_problems(path, text, events) if (d.line, d.column) < at]
+        return None, [*earlier, syntax]
     docs = [e for e in events if isinstance(e, yaml.DocumentStartEvent)]
     if not docs:
         return None, [error(path, 1, 1, "file is empty (or only comments); write a YAML mapping "
@@ -427,8 +432,8 @@ def _helm_reader_problems(path: str, text: str, events: list[yaml.Event]) -> lis
     go-yaml knows no `\\/` escape.
     """
     problems = []
-    document = next(e for e in events if isinstance(e, yaml.DocumentStartEvent))
-    if document.version or document.tags:
+    document = next((e for e in events if isinstance(e, yaml.DocumentStartEvent)), None)
+    if document is not None and (document.version or document.tags):
         for number, text_line in enumerate(text.split("\n"), start=1):
             if text_line.startswith("%"):
                 directive = excerpt(text_line.split("#")[0].strip())
