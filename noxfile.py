@@ -14,6 +14,7 @@
     ./noxw -s tests-latest    the tests against the newest releases pyproject.toml allows (no lock)
     ./noxw -s tests-lowest    the tests against the lowest versions it allows
     ./noxw -s ci              what .ci/run runs
+    ./noxw -s fuzz-helm       validate against helm 4 and 3 on many generated configs (random seed)
 
 Rules: every session installs from a lock with hashes (requirements/*.txt, written by
 `./noxw -s lock` with the uv pinned in requirements/uv.txt), then the project itself with
@@ -25,6 +26,8 @@ uses); a missing one is skipped. The other sessions run on the Python that runs 
 
 from __future__ import annotations
 
+import os
+import random
 import sys
 from pathlib import Path
 
@@ -140,6 +143,25 @@ def tests_lowest(session: nox.Session) -> None:
     show_versions(session)
     install_helm(session, "all")
     session.run("pytest", *session.posargs)
+
+
+@nox.session(python=None, name="fuzz-helm", default=False)
+def fuzz_helm(session: nox.Session) -> None:
+    """The differential test validate vs helm 4 and 3 (tests/test_helm_equivalence.py) on many
+    more generated configs than `tests` runs, with a random seed; it prints the seed. Replay a run:
+    MODELDEPLOY_FUZZ_SEED=N ./noxw -s fuzz-helm; more or fewer: MODELDEPLOY_FUZZ_EXAMPLES=N."""
+    install_locked(session, "test")
+    install_project(session)
+    install_helm(session, "all")
+    env = {
+        "MODELDEPLOY_FUZZ_SEED": os.environ.get("MODELDEPLOY_FUZZ_SEED", str(random.randrange(2**32))),
+        "MODELDEPLOY_FUZZ_EXAMPLES": os.environ.get("MODELDEPLOY_FUZZ_EXAMPLES", "4000"),
+        "MODELDEPLOY_FUZZ_VALUES_RUNS": os.environ.get("MODELDEPLOY_FUZZ_VALUES_RUNS", "80"),
+        "MODELDEPLOY_FUZZ_CHART_RUNS": os.environ.get("MODELDEPLOY_FUZZ_CHART_RUNS", "40"),
+    }
+    session.log(f"seed {env['MODELDEPLOY_FUZZ_SEED']}, {env['MODELDEPLOY_FUZZ_EXAMPLES']} configs")
+    session.run("pytest", "tests/test_helm_equivalence.py", "-s", "-p", "no:cacheprovider", *session.posargs,
+                env=env)
 
 
 @nox.session(python=None)

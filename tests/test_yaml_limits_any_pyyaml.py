@@ -44,7 +44,7 @@ def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> s
     loader = getattr(yaml, PARSERS[request.param], None)
     # the locks install PyYAML wheels, which carry libyaml: both parsers are always there
     assert loader is not None, f"PyYAML {yaml.__version__} has no {PARSERS[request.param]}"
-    monkeypatch.setattr(yaml_loader, "_Loader", loader)
+    monkeypatch.setattr(yaml_loader, "LOADER", loader)
     return str(request.param)
 
 

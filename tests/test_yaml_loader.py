@@ -55,3 +55,38 @@ def test_quoted_and_tagged_scalars_stay_text() -> None:
     loaded, _ = load_yaml_text("c.yaml", "a: \"0123\"\nb: !!str 1234e56\nc: '1e3'\n")
     assert loaded is not None
     assert loaded.value == {"a": "0123", "b": "1234e56", "c": "1e3"}
+
+
+@pytest.mark.parametrize(("text", "value", "problems"), [
+    ("v: ! 0123\n", {"v": "0123"}, []),  # the non-specific tag: text, as go-yaml reads it
+    ("v: !<!> 12\n", {"v": "12"}, []),
+    ("v: !!int 12\n", {"v": 12}, []),
+    ('v: !!int "12\\n"\n', None, ["yaml-tag"]),  # go-yaml: cannot decode `12\n` as !!int
+    ('v: "a\\/b"\n', {"v": "a/b"}, ["yaml-syntax"]),  # go-yaml knows no `\/` escape
+    ('v: "a\\\\/b"\n', {"v": "a\\/b"}, []),  # an escaped backslash, then a plain `/`
+    ("%YAML 1.1\n---\nv: 1\n", {"v": 1}, ["yaml-directive"]),
+    ("--- # fine\nv: 1\n", {"v": 1}, []),
+    ("--- {v: 1}\n", {"v": 1}, ["yaml-syntax"]),
+])
+def test_what_helm_reads_otherwise(text: str, value: object, problems: list[str]) -> None:
+    loaded, diagnostics = load_yaml_text("c.yaml", text)
+    assert (loaded.value if loaded else None) == value
+    assert [d.rule for d in diagnostics] == problems
+
+
+def test_a_slash_escape_before_a_syntax_error_is_reported_first() -> None:
+    """Helm stops at the `\\/` (line 2), libyaml at the tab (line 4): both are reported."""
+    _, diagnostics = load_yaml_text("c.yaml", 'a: 1\nb: "x\\/y"\nc:\n \td: 1\n')
+    assert [(d.line, d.column, d.rule) for d in diagnostics] == [(2, 6, "yaml-syntax"), (4, 2, "yaml-syntax")]
+
+
+@pytest.mark.parametrize(("text", "position"), [
+    ("a: ééé # ü\x07\n", (1, 11)),  # libyaml's offset would say column 15 (bytes)
+    ("a: b\nc: 🎵\x1b\n", (2, 5)),
+    ("a: 'é\x7f'\n", (1, 6)),
+    ("a: é\x85\n", (1, 5)),  # a line break to YAML, not to editors
+])
+def test_control_characters_are_reported_at_their_character_column(text: str,
+                                                                   position: tuple[int, int]) -> None:
+    _, diagnostics = load_yaml_text("c.yaml", text)
+    assert [(d.rule, d.line, d.column) for d in diagnostics] == [("yaml-encoding", *position)]

@@ -423,7 +423,7 @@ def batchable_values(check: ConfigCheck, plan: ChartPlan) -> str | None:
     if loaded is None or not isinstance(loaded.value, dict) or not unambiguous(loaded):
         return None
     name = check.name
-    if len(name) > MAX_RELEASE_NAME or not _RELEASE_NAME.match(name):
+    if len(name) > MAX_RELEASE_NAME or not _RELEASE_NAME.fullmatch(name):
         return None
     values = coalesce(plan.defaults, loaded.value)
     encoded = None if values is None else _json_values(values)  # None for NaN, infinity

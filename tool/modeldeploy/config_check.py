@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jsonschema
 
-from . import schema_store
+from . import go_regex, schema_store
 from .diagnostics import Diagnostic, Severity
 from .discovery import ConfigFile, resolve_chart
 from .environments import Environment
@@ -47,7 +47,10 @@ class ConfigCheck:
 
 @lru_cache(maxsize=1)
 def config_validator() -> jsonschema.protocols.Validator:
-    return jsonschema.Draft7Validator(schema_store.load(schema_store.CONFIG_SCHEMA))
+    # patterns match as Helm's schema check matches them (Go regexp: `$` is the end of the text)
+    validator: jsonschema.protocols.Validator = go_regex.draft7_validator(
+        schema_store.load(schema_store.CONFIG_SCHEMA))
+    return validator
 
 
 def check_config(config: ConfigFile, environment: Environment, charts_root: Path | None) -> ConfigCheck:

@@ -5,6 +5,10 @@ leading `---`, re-indents 4-space files to 2, turns CRLF into LF (except on comm
 lines) and adds a final newline. So the parser (PyYAML, the one the strict loader
 reads with) only tells where each node starts and ends, and the new text is
 spliced into the original: every byte outside the changed span stays as it was.
+The text is parsed with the very parser `validate` reads it with (yaml_loader.LOADER),
+so a file `validate` accepts (`key:<TAB>value` included) is one this module can read;
+what it cannot edit safely is refused with EditError, which carries the line and column
+(in characters) of the part it could not change.
 After each edit the new text is loaded again with the strict loader and must hold
 exactly the intended values, or the edit is refused with EditError.
 
@@ -21,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from .yaml_loader import load_yaml_text, resolve_plain
+from .yaml_loader import LOADER, line_column, load_yaml_text, resolve_plain
 
 CANARY_KEY = "canary"
 PERCENT_KEY = "trafficPercent"
@@ -35,7 +39,17 @@ _PLAIN_SAFE = re.compile(r"^[A-Za-z0-9_./][A-Za-z0-9_./@+-]*(?::[A-Za-z0-9_./@+-
 
 
 class EditError(Exception):
-    """The file is written in a way this editor cannot change safely."""
+    """The file is written in a way this editor cannot change safely.
+
+    `position` is the 1-based (line, column) of the part it could not change, when there is one."""
+
+    def __init__(self, message: str, position: tuple[int, int] | None = None) -> None:
+        super().__init__(message)
+        self.position = position
+
+
+def _error_at(text: str, index: int, message: str) -> EditError:
+    return EditError(message, line_column(text, index))
 
 
 @dataclass
@@ -59,15 +73,18 @@ class _Node:
 def _parse(text: str) -> _Node:
     # Event marks are character offsets into `text`: the spans to splice.
     try:
-        events = list(yaml.parse(text, Loader=yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        raise EditError(f"the file is not valid YAML: {exc}") from exc
+        events = list(yaml.parse(text, Loader=LOADER))
+    except yaml.YAMLError as exc:  # validate refuses the file too: the caller checks it first
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem = str(getattr(exc, "problem", None) or "a syntax error").split("\n")[0]
+        raise EditError(f"the file is not valid YAML ({problem}); fix it first",
+                        (mark.line + 1, mark.column + 1) if mark is not None else None) from exc
     starts = [i for i, event in enumerate(events) if isinstance(event, yaml.DocumentStartEvent)]
     if len(starts) != 1:
         raise EditError("the file does not hold exactly one YAML document")
     node, _ = _tree(text, events, starts[0] + 1)
     if node.kind != "map":
-        raise EditError("the file does not hold a mapping")
+        raise _error_at(text, node.start, "the file does not hold a mapping")
     return node
 
 
@@ -163,16 +180,16 @@ def scalar_text(value: str | int | bool, style: str | None) -> str:
         raise EditError(f"{value!r} contains control characters")
     if style == "'":
         return "'" + value.replace("'", "''") + "'"
-    if style is None and _PLAIN_SAFE.match(value) and resolve_plain(value) == ("str", value):
+    if style is None and _PLAIN_SAFE.fullmatch(value) and resolve_plain(value) == ("str", value):
         return value
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _replace_scalar(text: str, node: _Node, value: str | int | bool) -> str:
     if node.kind != "scalar":
-        raise EditError("the value to change is not a single value")
+        raise _error_at(text, node.start, "the value to change is not a single value; edit it by hand")
     if node.style in ("|", ">"):
-        raise EditError("the value to change is a block scalar (| or >); edit it by hand")
+        raise _error_at(text, node.start, "the value to change is a block scalar (| or >); edit it by hand")
     properties = _PROPERTIES.match(text, node.start)
     start = properties.end() if properties and properties.end() < node.end else node.start
     new = scalar_text(value, node.style)
@@ -247,7 +264,8 @@ def set_canary_percent(text: str, percent: int) -> str:
         elif canary.kind == "map" and canary.flow and not canary.pairs:  # `canary: {}`
             new = text[:canary.start] + f"{{{PERCENT_KEY}: {percent}}}" + text[canary.end:]
         else:
-            raise EditError(f"`{CANARY_KEY}` is not a mapping with `{PERCENT_KEY}`; edit it by hand")
+            raise _error_at(text, canary.start, f"`{CANARY_KEY}` is not a mapping with `{PERCENT_KEY}`; "
+                            "edit it by hand")
     return _verified(text, new, change)
 
 
@@ -262,12 +280,13 @@ def remove_key(text: str, key: str) -> str:
     if found is None:
         raise EditError(f"no `{key}` in the file")
     if root.flow:
-        raise EditError("the file is one flow-style mapping ({...}); edit it by hand")
+        raise _error_at(text, root.start, "the file is one flow-style mapping ({...}); edit it by hand")
     key_node, value_node = found
     start = _line_start(text, key_node.start)
     content_end = max(key_node.end, value_node.end)
     if text[start:key_node.start].strip() or not _rest_of_line_is_blank(text, content_end):
-        raise EditError(f"`{key}` shares a line with other content; edit the file by hand")
+        raise _error_at(text, key_node.start, f"`{key}` shares a line with other content; edit the file "
+                        "by hand")
     end = _line_end(text, max(content_end - 1, key_node.start))
     head, tail = text[:start], text[end:]
     if not tail and _terminator(text, end) is None:
@@ -294,13 +313,14 @@ def _indent_unit(text: str, root: _Node) -> int:
 def _insert_block(text: str, root: _Node, key: str, lines: list[str]) -> str:
     """Add `key:` with the given child lines after the last top-level entry."""
     if root.flow or not root.pairs:
-        raise EditError("the file is one flow-style mapping ({...}); edit it by hand")
+        raise _error_at(text, root.start, "the file is one flow-style mapping ({...}); edit it by hand")
     base = " " * _column(text, root.pairs[0][0].start)
     child = base + " " * _indent_unit(text, root)
     last_key, last_value = root.pairs[-1]
     content_end = max(last_key.end, last_value.end)
     if not _rest_of_line_is_blank(text, content_end):
-        raise EditError("the last entry shares a line with other content; edit the file by hand")
+        raise _error_at(text, last_key.start, "the last entry shares a line with other content; edit the "
+                        "file by hand")
     at = _line_end(text, max(content_end - 1, last_key.start))
     newline = _newline(text, max(content_end - 1, 0))
     block = newline.join([f"{base}{key}:", *(child + line for line in lines)])

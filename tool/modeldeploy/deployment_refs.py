@@ -56,7 +56,7 @@ def list_deployments(root: Path, cwd: Path) -> list[Deployment]:
 
 
 def _segment(text: str, what: str) -> str:
-    if not _SEGMENT.match(text):
+    if not _SEGMENT.fullmatch(text):
         raise ToolError(f"{text!r} is not a valid {what} name")
     return text
 

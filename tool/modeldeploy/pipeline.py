@@ -183,7 +183,8 @@ def render(paths: list[str], options: Options, cwd: Path,
     for check in checks:
         result.diagnostics.extend(check.diagnostics)
         env_file = display_path(check.config.env_dir / ENVIRONMENT_FILENAME, cwd)
-        if not check.ok or check.config.display in blocked or env_file in blocked:  # wrong namespace
+        env_folder = display_path(check.config.env_dir, cwd)  # its name is an invalid namespace
+        if not check.ok or {check.config.display, env_file, env_folder} & blocked:  # wrong namespace
             continue
         renderable.append(check)
     # Many deployments per helm process, several processes at once; each outcome is

@@ -20,7 +20,7 @@ from . import config_edit
 from .config_check import check_config, check_config_text
 from .deployment_refs import Deployment, find_deployment
 from .diagnostics import Diagnostic, Severity
-from .discovery import ENVIRONMENT_FILENAME, default_charts_root, display_path
+from .discovery import default_charts_root
 from .environments import load_environment
 from .fileio import write_atomic
 from .rollout_summary import RolloutState, Sentence, describe_change
@@ -88,8 +88,7 @@ def _plan(deployment: Deployment, cwd: Path, edit_for: Callable[[dict[str, Any]]
     current = check_config(config, environment, charts_root)
     plan.diagnostics = sorted([*env_problems, *current.diagnostics])
     if _errors(plan.diagnostics) or current.loaded is None:
-        invalid = display_path(config.env_dir / ENVIRONMENT_FILENAME, cwd) if _errors(env_problems) \
-            else config.display
+        invalid = _errors(env_problems)[0].path if _errors(env_problems) else config.display
         plan.refusal = (f"{invalid} is invalid; fix it first (`modeldeploy validate` lists the "
                         "problems); nothing was changed")
         return plan
@@ -100,8 +99,9 @@ def _plan(deployment: Deployment, cwd: Path, edit_for: Callable[[dict[str, Any]]
     text = _decode(before)
     try:
         new_text = edit(text)
-    except config_edit.EditError as exc:
-        raise RolloutError(f"{config.display}: {exc}") from exc
+    except config_edit.EditError as exc:  # one line: path:line:col, what and the fix
+        where = f"{config.display}:{exc.position[0]}:{exc.position[1]}" if exc.position else config.display
+        raise RolloutError(f"{where}: {exc}") from exc
     planned = check_config_text(config, environment, charts_root, new_text)
     plan.diagnostics = sorted([*env_problems, *planned.diagnostics])
     if _errors(plan.diagnostics) or planned.loaded is None:

@@ -10,6 +10,11 @@ jsonschema reports paths; users need a line, a column and a fix. Rule ids:
 - `schema-range`: a number or a length outside the schema's bounds (the bound is named);
 - `schema-enum`: a value outside a fixed list (with a did-you-mean);
 - `schema-pattern`: text of the wrong shape (e.g. an invalid namespace), with an example;
+  patterns match as Helm matches them, with Go's regexp (go_regex.py): `$` is the end of the
+  text, so a value with a trailing newline (`"x\\n"`, a `|` block scalar) does not match;
+- `yaml-number-form`: a number where the schema takes one (`canary.trafficPercent`), written so
+  that Helm reads another number than people read: `010` is octal 8, `0x20` is 32, `0o12` is 10,
+  `0b101` is 5, `012_0` is 80; the fix is plain decimal digits;
 - `schema`: any other schema error.
 The schemas are schemas/config.schema.json and schemas/environment.schema.json.
 """
@@ -22,8 +27,9 @@ from typing import Any
 
 import jsonschema
 
+from . import go_regex
 from .diagnostics import Diagnostic, error
-from .yaml_loader import JsonPath, LoadedYaml, excerpt, helm_display, resolve_plain
+from .yaml_loader import JsonPath, LoadedYaml, excerpt, helm_display, misread_number, resolve_plain
 
 RULE_UNKNOWN_KEY = "schema-unknown-key"
 RULE_MISSING_KEY = "schema-missing-key"
@@ -32,6 +38,7 @@ RULE_TYPE = "schema-type"
 RULE_RANGE = "schema-range"
 RULE_ENUM = "schema-enum"
 RULE_PATTERN = "schema-pattern"
+RULE_NUMBER_FORM = "yaml-number-form"
 RULE_OTHER = "schema"
 
 _TYPE_WORDS = {"string": "text", "integer": "an integer", "boolean": "true or false",
@@ -94,12 +101,45 @@ def schema_diagnostics(loaded: LoadedYaml, validator: jsonschema.protocols.Valid
     seen: set[Diagnostic] = set()
     root = validator.schema if isinstance(validator.schema, dict) else {}
     nested = _nested_keys(root, root)
+    skip: list[JsonPath] = []  # paths with a diagnostic already, or where no number belongs
     for err in validator.iter_errors(loaded.value):
         for subject, diagnostic in _convert(loaded, err, tuple(err.absolute_path), nested):
+            if err.validator == "type":
+                skip.append(subject)
             if not _owned(subject, owned) and diagnostic not in seen:
+                skip.append(subject)
                 seen.add(diagnostic)
                 problems.append(diagnostic)
+    # Every number where the schema takes one, owned paths included (their rule checks the
+    # value, this the writing): it must be written so that Helm reads the number people read.
+    for path, info in loaded.nodes.items():
+        if not path or _owned(path, skip):
+            continue
+        value = _value_at(loaded.value, path)
+        reason = misread_number(info, value)
+        if reason:
+            line, column = info.line, info.column
+            problems.append(error(loaded.path, line, column, number_form_message(path[-1], info.raw or "",
+                                                                                 info.tag, value, reason),
+                                  RULE_NUMBER_FORM))
     return problems
+
+
+def number_form_message(key: Any, raw: str, tag: str, value: Any, reason: str) -> str:
+    read = excerpt(helm_display(tag, value))
+    digits = raw.replace("_", "").lstrip("+")
+    meant = f"`{key}: {int(digits)}` if you meant {int(digits)}, " \
+        if digits.isdigit() and int(digits) != value else ""
+    keep = f"`{key}: {read}` to keep what Helm reads now" if isinstance(value, int) \
+        else "the number you meant"
+    return (f"`{key}: {excerpt(raw)}` is read by Helm as {read}: {reason}; write plain decimal digits: "
+            f"{meant}{keep}")
+
+
+def _value_at(value: Any, path: JsonPath) -> Any:
+    for part in path:
+        value = value[part]
+    return value
 
 
 def _convert(loaded: LoadedYaml, err: Any, path: JsonPath,
@@ -201,6 +241,15 @@ def _convert(loaded: LoadedYaml, err: Any, path: JsonPath,
         description = str(err.schema.get("description", "")).split(". ")[0].rstrip(".")
         fix = _example(err.schema, path[-1] if path else field)
         what = f" ({description})" if description else ""
+        instance = err.instance if isinstance(err.instance, str) else ""
+        stripped = instance.rstrip("\n")
+        if stripped != instance and go_regex.compile_go(err.validator_value).search(stripped):
+            style = node.style if node is not None else None
+            how = {"|": "write `|-` to drop it", ">": "write `>-` to drop it",
+                   '"': "remove the `\\n`"}.get(style or "", "remove it")
+            return [(path, error(file, line, column, f"`{field}` value {excerpt(repr(instance))} ends with a "
+                                 "line break, which the pattern refuses as Helm and Kubernetes read it (in "
+                                 f"Go's regexp `$` is the end of the text); {how}", RULE_PATTERN))]
         return [(path, error(file, line, column, f"`{field}` value {excerpt(repr(err.instance))} is not "
                              f"valid{what}{fix}", RULE_PATTERN))]
     return [(path, error(file, line, column, f"`{field}`: {excerpt(err.message, 200)}", RULE_OTHER))]

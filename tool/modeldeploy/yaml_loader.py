@@ -1,4 +1,4 @@
-"""Strict, position-aware YAML loading that reads values the way Helm does.
+r"""Strict, position-aware YAML loading that reads values the way Helm does.
 
 Helm reads values files with go-yaml v2 (through sigs.k8s.io/yaml), a YAML 1.1
 reader: `1234e56` is a float, `0123` is octal 83, `1_000` is 1000, `off` is
@@ -10,10 +10,18 @@ from each JSON path to its line and column and its text as written.
 It refuses, with a diagnostic each: bytes that are not UTF-8, an empty file,
 several documents, a top level that is not a mapping, duplicate keys, tabs and
 other syntax errors, and hostile input (huge files, deep nesting, alias bombs),
-within fixed bounds so no input makes it slow or large. Rule ids:
+within fixed bounds so no input makes it slow or large. It also refuses what
+PyYAML reads but Helm does not: Helm 4 cuts a values file into pieces at every line
+that starts with `---` before parsing, so such a line must hold nothing but `---`
+and a comment, and a directive before it is an error; go-yaml knows no `\\/` escape.
+A tag `!` (or `!<!>`) makes a value text, as in go-yaml. Rule ids:
 - `yaml-syntax`: not YAML (an unclosed bracket or quote, a tab, bad indentation, an
-  undefined alias, a merge key); the message names the fix for the common ones;
-- `yaml-encoding`: bytes that are not UTF-8, a NUL byte, a control character;
+  undefined alias, a merge key), or YAML that Helm's reader refuses: text after `---` on its
+  line (`--- {a: 1}`, `----x`), a `\\/` escape; the message names the fix for the common ones;
+- `yaml-directive`: a `%YAML` or `%TAG` directive: Helm 4 refuses every one (it reads the
+  directive as a document of its own), Helm 3 refuses `%YAML 1.2`;
+- `yaml-encoding`: bytes that are not UTF-8, a NUL byte, a control character, a character
+  YAML reads as a line break but editors do not (positions count characters, as editors do);
 - `yaml-empty`: an empty file, only comments, or an empty document;
 - `yaml-multiple-documents`: a second `---` document (Helm would read only the first);
 - `yaml-not-a-mapping`: the top level is a list or a single value, not `key: value` lines;
@@ -57,14 +65,15 @@ RULE_DUPLICATE_KEY = "yaml-duplicate-key"
 RULE_LIMITS = "yaml-limits"
 RULE_KEY_TYPE = "yaml-key-type"
 RULE_TAG = "yaml-tag"
+RULE_DIRECTIVE = "yaml-directive"
 RULE_IO = "io"
 
 JsonPath = tuple[Any, ...]
 
 try:  # the C parser is ~10x faster; fall back to pure Python where libyaml is missing
-    _Loader: Any = yaml.CSafeLoader
+    LOADER: Any = yaml.CSafeLoader  # every reader of config files parses with this one (config_edit too)
 except AttributeError:  # pragma: no cover - depends on the PyYAML build
-    _Loader = yaml.SafeLoader
+    LOADER = yaml.SafeLoader
 
 
 @dataclass(frozen=True)
@@ -120,14 +129,16 @@ _SPECIAL_FLOATS = {
     "-.inf": -math.inf, "-.Inf": -math.inf, "-.INF": -math.inf,
     ".nan": math.nan, ".NaN": math.nan, ".NAN": math.nan,
 }  # fmt: skip
-_GO_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
-_GO_INT = re.compile(r"^[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$")
+# Go's yamlStyleFloat and strconv.ParseInt(s, 0, 64): matched against the whole text (fullmatch;
+# `$` would also match before a final newline, which Go refuses: `!!int "12\n"`)
+_GO_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_GO_INT = re.compile(r"[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)")
 _INT64_MIN, _UINT64_MAX = -(2**63), 2**64 - 1
 
 
 def _go_parse_int(text: str) -> int | None:
     """strconv.ParseInt/ParseUint(text, 0, 64): base prefixes, leading 0 = octal."""
-    if not _GO_INT.match(text):
+    if not _GO_INT.fullmatch(text):
         return None
     sign = -1 if text[0] == "-" else 1
     body = text.lstrip("+-")
@@ -161,7 +172,7 @@ def resolve_plain(text: str) -> tuple[str, Any]:
             as_int = _go_parse_int(plain)
             if as_int is not None:
                 return "int", as_int
-            if _GO_FLOAT.match(plain):
+            if _GO_FLOAT.fullmatch(plain):
                 return "float", float(plain)
     return "str", text
 
@@ -186,6 +197,36 @@ def helm_display(tag: str, value: Any) -> str:
             return str(int(number))
         return _go_float_g(number)
     return str(value)
+
+
+_PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+
+
+def misread_number(info: NodeInfo, value: Any) -> str | None:
+    """Why Helm reads this number otherwise than people read it as written, or None.
+
+    An integer written in plain decimal digits (`20`, `-3`) is read as written. Anything
+    else that resolves to a number is not: `010` is octal 8, `0x20` is 32, `0o12` is 10,
+    `0b101` is 5, `012_0` is 80 (`_` is dropped, then octal); `.inf` and `.nan` are numbers
+    Helm cannot pass to a template at all.
+    """
+    raw = info.raw
+    if info.tag not in ("int", "float") or raw is None:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return "Helm cannot hand infinity or NaN to a template (it fails with \"unsupported value\")"
+    if info.tag == "float":
+        return "digits joined by `_`" if "_" in raw else None
+    if _PLAIN_INT.fullmatch(raw):
+        return None
+    body = raw.lstrip("+-").replace("_", "")
+    if "_" in raw and not body[1:2].isalpha():
+        octal = len(body) > 1 and body[0] == "0"
+        return "`_` between digits is dropped" + (", then the leading 0 makes it octal" if octal else "")
+    prefixes = {"x": "`0x` makes it hexadecimal", "o": "`0o` makes it octal", "b": "`0b` makes it binary"}
+    if len(body) > 1 and body[0] == "0":
+        return prefixes.get(body[1].lower(), "a leading 0 makes it octal")
+    return "it is not written in plain decimal digits"
 
 
 def _go_float_g(number: float) -> str:
@@ -215,6 +256,11 @@ def _style(event: yaml.ScalarEvent) -> str | None:
     return event.style or None
 
 
+def _offset(mark: Any) -> int:
+    """The character offset of a PyYAML mark (libyaml's and PyYAML's marks count characters)."""
+    return int(mark.index) if mark is not None else 0
+
+
 def _at(mark: Any) -> tuple[int, int]:
     """1-based (line, column) of a PyYAML mark (0-based); (1, 1) when there is none."""
     return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -237,9 +283,8 @@ def _decode(path: str, data: bytes) -> tuple[str | None, list[Diagnostic]]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        before = data[: exc.start]
-        line = before.count(b"\n") + 1
-        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        # Everything before the bad byte is valid UTF-8: count its characters, as editors do.
+        line, column = line_column(data[: exc.start].decode("utf-8"), exc.start)
         return None, [
             error(path, line, column, f"byte 0x{data[exc.start]:02x} is not valid UTF-8; "
                   "save the file as UTF-8", RULE_ENCODING)
@@ -249,39 +294,51 @@ def _decode(path: str, data: bytes) -> tuple[str | None, list[Diagnostic]]:
 
 
 def _text_problems(path: str, text: str) -> list[Diagnostic]:
-    """What makes decoded text unfit before parsing: too long, NUL bytes, invisible line breaks."""
+    """What makes decoded text unfit before parsing: too long, NUL bytes, control characters,
+    invisible line breaks. The first such character is reported, at its line and column in
+    characters (libyaml reports a byte offset, wrong after any non-ASCII character)."""
     if len(text) > MAX_BYTES:
         return [error(path, 1, 1, f"the text has {len(text):,} characters; the limit is {MAX_BYTES:,}",
                       RULE_LIMITS)]
-    if "\x00" in text:
-        line, column = _line_column(text, text.index("\x00"))
-        return [error(path, line, column, "file contains a NUL byte: is it binary? A config is "
-                      "UTF-8 text; remove the byte or restore the file from git", RULE_ENCODING)]
-    odd_break = _ODD_LINE_BREAKS.search(text)
-    if odd_break:  # YAML counts these as line breaks, editors do not: every line number after would be off
-        line, column = _line_column(text, odd_break.start())
-        return [error(path, line, column, f"character U+{ord(odd_break.group()):04X} is a line "
-                      "break to YAML but not to editors (often pasted from a word processor); "
-                      "delete it or replace it with a plain newline", RULE_ENCODING)]
-    return []
+    found = _UNFIT_CHARACTER.search(text)
+    if found is None:
+        return []
+    line, column = line_column(text, found.start())
+    character = found.group()
+    if character == "\x00":
+        message = ("file contains a NUL byte: is it binary? A config is UTF-8 text; remove the byte or "
+                   "restore the file from git")
+    elif character in _ODD_LINE_BREAKS:  # YAML counts these as line breaks, editors do not
+        message = (f"character U+{ord(character):04X} is a line break to YAML but not to editors (often "
+                   "pasted from a word processor); delete it or replace it with a plain newline")
+    else:
+        message = _control_message(ord(character))
+    return [error(path, line, column, message, RULE_ENCODING)]
 
 
-_ODD_LINE_BREAKS = re.compile("[\u0085\u2028\u2029]")
+def _control_message(code: int) -> str:
+    return (f"character U+{code:04X} is not allowed in YAML (a control or non-character code point); "
+            f"delete it, or write it as an escape such as \"\\u{code:04x}\" inside double quotes")
 
 
-def _line_column(text: str, offset: int) -> tuple[int, int]:
-    """1-based line and column of `offset`, counting lines as editors do (\\n, \\r\\n, \\r)."""
+_ODD_LINE_BREAKS = "\u0085\u2028\u2029"
+# What YAML's reader (libyaml and go-yaml alike) refuses, plus the line breaks editors do not show.
+_UNFIT_CHARACTER = re.compile("[^\t\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def line_column(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of character `offset`, counting lines and columns as editors do
+    (lines end at \\n, \\r\\n, \\r; a column is a character, not a byte)."""
     before = text[:offset].replace("\r\n", "\n").replace("\r", "\n")
     return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
 
 
 def _syntax_diagnostic(path: str, exc: yaml.YAMLError, text: str) -> Diagnostic:
-    if isinstance(exc, yaml.reader.ReaderError):  # a character YAML forbids, e.g. a control code
-        line, column = _line_column(text, exc.position)
+    if isinstance(exc, yaml.reader.ReaderError):  # a character YAML forbids: _text_problems finds
         code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
-        return error(path, line, column, f"character U+{code:04X} is not allowed in YAML (a control "
-                     "or non-character code point); delete it, or write it as an escape such as "
-                     f"\"\\u{code:04x}\" inside double quotes", RULE_ENCODING)
+        found = text.find(chr(code)) if 0 <= code <= 0x10FFFF else -1  # exc.position may be in bytes
+        line, column = line_column(text, found) if found >= 0 else (1, 1)
+        return error(path, line, column, _control_message(code), RULE_ENCODING)
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     problem = str(getattr(exc, "problem", None) or exc).split("\n")[0]
@@ -331,12 +388,17 @@ def load_yaml_text(path: str, text: str) -> tuple[LoadedYaml | None, list[Diagno
     if text_problems:
         return None, text_problems
     builder = _Builder(path)
+    events: list[yaml.Event] = []
     try:
-        events = _events(path, text)
+        _read_events(path, text, events)
     except _Abort as abort:
         return None, [abort.diagnostic]
     except yaml.YAMLError as exc:
-        return None, [_syntax_diagnostic(path, exc, text)]
+        # what Helm refuses before the syntax error comes first for Helm too: report it as well
+        syntax = _syntax_diagnostic(path, exc, text)
+        at = (syntax.line, syntax.column)
+        earlier = [d for d in _helm_reader_problems(path, text, events) if (d.line, d.column) < at]
+        return None, [*earlier, syntax]
     docs = [e for e in events if isinstance(e, yaml.DocumentStartEvent)]
     if not docs:
         return None, [error(path, 1, 1, "file is empty (or only comments); write a YAML mapping "
@@ -347,10 +409,11 @@ def load_yaml_text(path: str, text: str) -> tuple[LoadedYaml | None, list[Diagno
                             "several YAML documents in one file; keep one config per file "
                             "(remove this `---` and what follows, or move it to its own file)",
                             RULE_MULTI_DOC)]
+    helm_refusals = _helm_reader_problems(path, text, events)
     try:
         value = builder.build(events)
     except _Abort as abort:
-        return None, builder.diagnostics + [abort.diagnostic]
+        return None, helm_refusals + builder.diagnostics + [abort.diagnostic]
     root = builder.nodes.get(())
     if not isinstance(value, dict):
         line, column = (root.line, root.column) if root else (1, 1)
@@ -358,7 +421,49 @@ def load_yaml_text(path: str, text: str) -> tuple[LoadedYaml | None, list[Diagno
                             f"not a mapping of keys to values; write `key: value` lines such as "
                             f"`{_example(path)}`", RULE_NOT_MAPPING if value is not None else RULE_EMPTY)]
     loaded = LoadedYaml(path=path, text=text, value=value, nodes=builder.nodes)
-    return loaded, builder.diagnostics
+    return loaded, helm_refusals + builder.diagnostics
+
+
+def _helm_reader_problems(path: str, text: str, events: list[yaml.Event]) -> list[Diagnostic]:
+    """What PyYAML reads but Helm refuses in a file that parses.
+
+    Helm 4 reads a values file with apimachinery's YAMLReader, which cuts it at every line
+    starting with `---` and refuses one with anything but a comment after that; then parses
+    each piece with go-yaml, so a directive before `---` is a piece of its own (an error), and
+    go-yaml knows no `\\/` escape.
+    """
+    problems = []
+    document = next((e for e in events if isinstance(e, yaml.DocumentStartEvent)), None)
+    if document is not None and (document.version or document.tags):
+        for number, text_line in enumerate(text.split("\n"), start=1):
+            if text_line.startswith("%"):
+                directive = excerpt(text_line.split("#")[0].strip())
+                problems.append(error(path, number, 1, f"directive `{directive}`: Helm 4 refuses a values "
+                                      "file with a %YAML or %TAG directive (and Helm 3 refuses %YAML 1.2); "
+                                      "delete this line", RULE_DIRECTIVE))
+                break
+    for number, text_line in enumerate(text.split("\n"), start=1):
+        rest = text_line[3:].strip()
+        if text_line.startswith("---") and rest and not rest.startswith("#"):
+            problems.append(error(path, number, 4, f"`{excerpt(rest)}` after `---`: Helm 4 splits values "
+                                  "files at every line starting with `---` and refuses this one (invalid "
+                                  "document separator); keep `---` alone on its line, or do not start a "
+                                  "line with `---`", RULE_SYNTAX))
+    for event in events:
+        if isinstance(event, yaml.ScalarEvent) and event.style == '"':
+            start, end = _offset(event.start_mark), _offset(event.end_mark)
+            source = text[start:end]
+            escape = _SLASH_ESCAPE.search(source, source.find('"'))
+            if escape:
+                at = start + escape.start() + len(escape.group(1))
+                line, column = line_column(text, at)
+                problems.append(error(path, line, column, "`\\/` in double quotes: Helm's YAML reader "
+                                      "(go-yaml) knows no such escape and refuses the file; write `/`",
+                                      RULE_SYNTAX))
+    return problems
+
+
+_SLASH_ESCAPE = re.compile(r"((?:^|[^\\])(?:\\\\)*)\\/")  # a `\/` not itself escaped
 
 
 def _describe(value: Any, root: NodeInfo | None) -> str:
@@ -401,8 +506,9 @@ def load_yaml_file(path: str, display: str | None = None) -> tuple[LoadedYaml | 
     return load_yaml_text(shown, text)
 
 
-def _events(path: str, text: str) -> list[yaml.Event]:
-    """The document's events through our limits, the same under every PyYAML build.
+def _read_events(path: str, text: str, events: list[yaml.Event]) -> None:
+    """The document's events through our limits, the same under every PyYAML build, appended
+    to `events` as they come (on a syntax error, those before it stay for the caller).
 
     libyaml can stop with an error of its own before our limits see the events: PyYAML
     6.0.4's bundled libyaml refuses flow nesting past 1,000 levels while its scanner looks
@@ -414,10 +520,10 @@ def _events(path: str, text: str) -> list[yaml.Event]:
     The re-read happens only for files that fail to parse, and stops at the error's position.
     """
     try:
-        return list(_limited_events(path, text, _Loader))
+        events.extend(_limited_events(path, text, LOADER))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        if _Loader is yaml.SafeLoader or mark is None:
+        if LOADER is yaml.SafeLoader or mark is None:
             raise
         try:
             for _ in _limited_events(path, text, yaml.SafeLoader, stop_after=_at(mark)):
@@ -590,7 +696,9 @@ class _Builder:
 
     def _scalar(self, event: yaml.ScalarEvent) -> tuple[str, Any]:
         tag = event.tag
-        if tag in (None, "!"):
+        if tag == "!":  # the non-specific tag: text, whatever it looks like (go-yaml: `! 0123` is "0123")
+            return "str", event.value
+        if tag is None:
             if _style(event) is None and event.implicit[0]:
                 return resolve_plain(event.value)
             return "str", event.value

@@ -3,7 +3,9 @@
 It becomes `spec.predictor.canaryTrafficPercent`, which neither the CRD nor the
 KServe webhook bounds. 100 is the blue/green cut-over, 0 the rollback. Refused:
 `"20"` (text), `20.5`, `true`, an empty value (Helm would render a null: all
-traffic to the new model), and anything outside 0..100.
+traffic to the new model), and anything outside 0..100. An integer not written in
+plain decimal digits, which Helm reads as another number (`010` renders 8), is
+reported as `yaml-number-form`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..diagnostics import Diagnostic, Severity, error
+from ..yaml_loader import misread_number
 from .base import RuleContext
 
 ID = "canary-traffic-percent"
@@ -27,6 +30,9 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     tag = ctx.tag("canary", "trafficPercent")
     line, column = ctx.at("canary", "trafficPercent")
     fix = "write a whole number from 0 to 100 without quotes, e.g. `trafficPercent: 20`"
+    node = ctx.config.nodes.get(("canary", "trafficPercent"))
+    if tag == "int" and node is not None and misread_number(node, value):
+        return  # written so that Helm reads another integer: yaml-number-form says which
     if tag == "null":
         yield error(ctx.file, line, column, f"canary.trafficPercent has no value (Helm would render "
                     f"an empty canaryTrafficPercent); {fix}, or remove `canary` to promote", ID)

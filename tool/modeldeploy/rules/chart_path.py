@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from .. import schema_store
+from .. import go_regex, schema_store
 from ..diagnostics import Diagnostic, Severity, error
 from ..discovery import resolve_chart
 from ..yaml_loader import excerpt
@@ -41,7 +40,7 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         return
     shown = excerpt(chart_path)
     if not os.path.isabs(chart_path) and ".." not in Path(chart_path).parts \
-            and not _PATTERN.match(chart_path):
+            and not _PATTERN.search(chart_path):
         yield error(ctx.file, line, column, f"chart_path {shown!r} may use only letters, digits, "
                     "'.', '_', '-' and '/'; e.g. `chart_path: charts/model-deployment/music-transformer`",
                     ID)
@@ -69,7 +68,9 @@ _FIXES = (
 )
 
 
-_PATTERN = re.compile(schema_store.load(schema_store.CONFIG_SCHEMA)["properties"]["chart_path"]["pattern"])
+# the schema's pattern, read as Helm reads it: no trailing newline slips through `$`
+_PATTERN = go_regex.compile_go(
+    schema_store.load(schema_store.CONFIG_SCHEMA)["properties"]["chart_path"]["pattern"])
 
 
 def _did_you_mean(root: Path, chart_path: str) -> str | None:

@@ -19,7 +19,7 @@ from .base import RuleContext
 ID = "name-format"
 SEVERITY = Severity.ERROR
 OWNS = (("name",),)
-DNS_1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+DNS_1035 = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")  # use fullmatch: `$` would allow a final newline
 NAME_MAX = 63  # a DNS-1035 label; name-length reports names too long for what KServe derives
 
 
@@ -46,7 +46,11 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         yield error(ctx.file, line, column, f"{read}, not text; a name "
                     f"is a DNS-1035 label (lower-case letters, digits and '-', starting with a letter), "
                     f"e.g. `name: {suggestion(ctx.dir_name)}`", ID)
-    elif not DNS_1035.match(name):
+    elif DNS_1035.fullmatch(name.rstrip("\n")) and name.endswith("\n"):
+        yield error(ctx.file, line, column, f"name {excerpt(name)!r} ends with a line break, which Helm's "
+                    "schema check and KServe refuse (a `|` block scalar or a `\\n` keeps it); write "
+                    f"`name: {name.rstrip()}`", ID)
+    elif not DNS_1035.fullmatch(name):
         yield error(ctx.file, line, column, f"name {excerpt(name)!r} is not a valid InferenceService name "
                     "(a DNS-1035 label: lower-case letters, digits and '-', starting with a letter, "
                     f"ending with a letter or digit); e.g. `name: {suggestion(name)}`", ID)

@@ -40,7 +40,7 @@ def derived_names(name: str, namespace: str, mode: str) -> list[tuple[str, str]]
 
 def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     name = ctx.values.get("name")
-    if not isinstance(name, str) or not DNS_1035.match(name):
+    if not isinstance(name, str) or not DNS_1035.fullmatch(name):
         return
     mode = ctx.values.get("deployment_mode", "Serverless")
     namespace = ctx.environment.namespace
