@@ -13,10 +13,10 @@ from pathlib import Path
 import jsonschema
 
 from . import schema_store
-from .diagnostics import Diagnostic
-from .discovery import ENVIRONMENT_FILENAME, display_path
+from .diagnostics import Diagnostic, error
+from .discovery import ENVIRONMENT_FILENAME, display_path, outside_repository
 from .schema_diagnostics import schema_diagnostics
-from .yaml_loader import load_yaml_file
+from .yaml_loader import RULE_IO, load_yaml_file
 
 PRODUCTION_NAMES = frozenset({"prod", "production"})
 
@@ -41,6 +41,9 @@ def load_environment(env_dir: Path, cwd: Path) -> tuple[Environment, list[Diagno
     if not settings.is_file():
         return default, []
     shown = display_path(settings, cwd)
+    refused = outside_repository(settings)
+    if refused is not None:
+        return default, [error(shown, 1, 1, refused, RULE_IO)]
     loaded, problems = load_yaml_file(str(settings), shown)
     if loaded is None:
         return default, problems

