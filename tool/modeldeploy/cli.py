@@ -160,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _options(args: argparse.Namespace) -> pipeline.Options:
     if not args.charts_root and os.environ.get("MODELDEPLOY_CHARTS_ROOT"):  # e.g. for pre-commit, CI
         args.charts_root = Path(os.environ["MODELDEPLOY_CHARTS_ROOT"])
-    if args.charts_root and not args.charts_root.is_dir():
+    if args.charts_root and not os.path.isdir(args.charts_root):  # False, not raising, on EACCES
         raise ToolError(f"--charts-root {args.charts_root}: no such directory")
     return pipeline.Options(
         charts_root=args.charts_root.resolve() if args.charts_root else None,

@@ -39,10 +39,10 @@ def deployments_root(repo: Path | None, cwd: Path) -> Path:
         repo = find_repo_root(cwd)
         if repo is None:
             raise ToolError(f"{cwd} is not inside a git repository; pass --repo DIR")
-    elif not repo.is_dir():
+    elif not os.path.isdir(repo):  # os.path: False, not raising, where a folder is unreadable
         raise ToolError(f"--repo {repo}: no such directory")
     root = repo.resolve() / DEPLOYMENTS_DIRNAME
-    if not root.is_dir():
+    if not os.path.isdir(root):
         raise ToolError(f"no {DEPLOYMENTS_DIRNAME}/ folder in {repo}")
     return root
 

@@ -92,7 +92,7 @@ def outside_repository(path: Path) -> str | None:
 def default_paths(cwd: Path) -> list[str]:
     root = find_repo_root(cwd) or cwd
     deployments = root / DEPLOYMENTS_DIRNAME
-    if not deployments.is_dir():
+    if not os.path.isdir(deployments):
         raise ToolError(f"no PATH given and no {DEPLOYMENTS_DIRNAME}/ folder in {root}; "
                         "name config files or folders to check")
     return [str(deployments)]
@@ -171,8 +171,8 @@ def resolve_chart(charts_root: Path, chart_path: str) -> tuple[Path | None, str 
     candidate = (charts_root / chart_path).resolve()
     if not candidate.is_relative_to(root):
         return None, f"leads outside the charts root {charts_root} (through a symlink)"
-    if not candidate.is_dir():
+    if not os.path.isdir(candidate):
         return None, f"names no folder under the charts root {charts_root}"
-    if not (candidate / "Chart.yaml").is_file():
+    if not os.path.isfile(candidate / "Chart.yaml"):
         return None, f"names a folder without Chart.yaml under the charts root {charts_root}"
     return candidate, None

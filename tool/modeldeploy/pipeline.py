@@ -154,7 +154,7 @@ def check_config_files(configs: list[ConfigFile], env_dirs: list[Path], extra: l
 def _default_charts_root(config: ConfigFile, cache: dict[Path, Path | None]) -> Path | None:
     """default_charts_root(config.path), the walk up to the repository shared per folder."""
     deployment_dir = config.deployment_dir
-    if deployment_dir.name == DEPLOYMENTS_DIRNAME or (deployment_dir / ".git").exists():
+    if deployment_dir.name == DEPLOYMENTS_DIRNAME or os.path.exists(deployment_dir / ".git"):
         return default_charts_root(config.path)
     if config.env_dir not in cache:  # the same answer for every config of the folder
         cache[config.env_dir] = default_charts_root(deployment_dir)

@@ -25,7 +25,9 @@ within fixed bounds so no input makes it slow or large. Rule ids:
 - `yaml-limits`: hostile or runaway input beyond MAX_BYTES (1 MiB), MAX_SCALAR_CHARS
   (4,096 characters per key or value), MAX_DEPTH (64 levels) or MAX_NODES (10,000
   values, aliases expanded): refused within milliseconds and a few MB of memory;
-- `io`: the file cannot be read, or is not a regular file (a FIFO would block forever).
+- `io`: the file cannot be read, or is not a regular file (a FIFO would block forever; the
+  message says what it is), or is a symlink leading outside its repository (refused unread
+  by config_check and environments, so no message shows content from outside).
 """
 
 from __future__ import annotations

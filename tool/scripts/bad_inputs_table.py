@@ -180,8 +180,9 @@ input and the exact lines `modeldeploy validate` prints for it (`render` prints 
 lines on stderr, runs no `helm template`, and leaves stdout empty). Each line is
 `path:line:column: severity: message [rule-id]`; look the rule id up in
 [rules.md](rules.md). Exit codes: 0 clean (warnings only), 1 problems found, 2 usage or
-environment error (one `modeldeploy: error:` line instead); with `--strict`, warnings exit 1 too. No input makes modeldeploy print a
-traceback (exit 3): the fuzz test in `tests/test_fuzz_configs.py` holds it to that.
+environment error (one `modeldeploy: error:` line instead); with `--strict`, warnings exit 1
+too. No input makes modeldeploy print a traceback (exit 3): the fuzz test in
+`tests/test_fuzz_configs.py` holds it to that.
 
 The YAML is read the way Helm reads values files (go-yaml v2, YAML 1.1), so `1234e56`,
 `0123`, `1_000` and `off` are numbers and booleans unless quoted. Hostile inputs are
