@@ -7,7 +7,7 @@ Through the real CLI, in a temporary GitOps repo (conftest.make_gitops):
   rounds of two concurrent `canary set` lost one of the two values);
 - a command waits for another's edit lock, and gives up with exit 2 after
   MODELDEPLOY_LOCK_WAIT seconds, changing nothing;
-- a config that cannot be written (read-only file or folder) is exit 2 naming it,
+- a config that cannot be written (read-only file or folder, a full disk) is exit 2 naming it,
   nothing printed on stdout (no "updated", no "20% -> 45%"), nothing changed, no
   temporary file left; one that cannot be read is refused with its `io` diagnostic.
 """
@@ -170,21 +170,25 @@ def _state(folder: Path) -> dict[str, tuple[bytes, int, int]]:
     ["canary", "rollback", "test/jukebox"],
     ["release", "jukebox", "--from", "prod", "--to", "test"],
 ])
-@pytest.mark.parametrize("read_only", ["file", "folder"])
+@pytest.mark.parametrize("blocked", ["file", "folder", "full-disk"])
 def test_an_unwritable_config_is_exit_2_and_nothing_is_said_or_changed(
-        run_cli: RunCli, gitops: Path, command: list[str], read_only: str) -> None:
+        run_cli: RunCli, gitops: Path, command: list[str], blocked: str) -> None:
     path = gitops / JUKEBOX_TEST
     if command[0] == "release":  # something to release: another version in prod
         prod = gitops / JUKEBOX_PROD
         prod.write_bytes(prod.read_bytes().replace(b"version: 4562a17c17", b"version: 9f8e7d6c5b"))
-    target = path if read_only == "file" else path.parent
-    target.chmod(0o444 if read_only == "file" else 0o555)
+    modes = {"file": (path, 0o444, 0o644), "folder": (path.parent, 0o555, 0o755)}
+    # full-disk: no file may grow (RLIMIT_FSIZE; Python ignores SIGXFSZ, so the write fails with EFBIG)
+    prefix = ("prlimit", "--fsize=0") if blocked == "full-disk" else UNPRIVILEGED
+    if blocked in modes:
+        modes[blocked][0].chmod(modes[blocked][1])
     try:
         before = _state(path.parent)
-        result = run_cli(command, cwd=gitops, prefix=UNPRIVILEGED)
+        result = run_cli(command, cwd=gitops, prefix=prefix)
         after = _state(path.parent)
     finally:
-        target.chmod(0o644 if read_only == "file" else 0o755)
+        if blocked in modes:
+            modes[blocked][0].chmod(modes[blocked][2])
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stdout == ""  # no "updated", no "canary traffic 20% -> 45%" before a write that failed
     assert result.stderr.startswith("modeldeploy: error: cannot write model-deployments/test/jukebox/"
