@@ -162,6 +162,8 @@ def resolve_chart(charts_root: Path, chart_path: str) -> tuple[Path | None, str 
 
     Refuses absolute paths and anything that leaves the charts root, including
     through `..` or a symlink, so a config cannot render a chart from elsewhere.
+    OS errors (a name too long, a folder without permission) propagate: the
+    chart-path rule reports them with their reason.
     """
     if os.path.isabs(chart_path):
         return None, "is an absolute path; give it relative to the charts root"
@@ -171,8 +173,8 @@ def resolve_chart(charts_root: Path, chart_path: str) -> tuple[Path | None, str 
     candidate = (charts_root / chart_path).resolve()
     if not candidate.is_relative_to(root):
         return None, f"leads outside the charts root {charts_root} (through a symlink)"
-    if not os.path.isdir(candidate):
+    if not candidate.is_dir():
         return None, f"names no folder under the charts root {charts_root}"
-    if not os.path.isfile(candidate / "Chart.yaml"):
+    if not (candidate / "Chart.yaml").is_file():
         return None, f"names a folder without Chart.yaml under the charts root {charts_root}"
     return candidate, None
