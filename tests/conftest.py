@@ -49,16 +49,23 @@ def run_cli(helm4: Path) -> RunCli:
     """Run the real `python -m modeldeploy` in a subprocess (real helm, no mocks)."""
 
     def run(args: Sequence[str], cwd: Path | str = REPO_ROOT, helm: Path | None = None,
-            env: dict[str, str] | None = None, input: str | None = None,
+            env: dict[str, str] | None = None, input: str | None = None, prefix: Sequence[str] = (),
             ) -> subprocess.CompletedProcess[str]:
+        """`prefix`: a command the CLI runs under, e.g. UNPRIVILEGED."""
         full_env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "HELM_BIN")}
         full_env["HELM_BIN"] = str(helm or helm4)
         full_env.update(env or {})
-        return subprocess.run([sys.executable, "-m", "modeldeploy", *args], cwd=cwd, env=full_env,
+        return subprocess.run([*prefix, sys.executable, "-m", "modeldeploy", *args], cwd=cwd, env=full_env,
                               capture_output=True, text=True, timeout=300, input=input)
 
     return run
 
+
+# Runs a command without the privilege to bypass file permissions, so that tests of
+# unreadable and unwritable files hold when the suite runs as root (containers, CI):
+# as root, setpriv (util-linux) drops CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH.
+UNPRIVILEGED: tuple[str, ...] = () if os.geteuid() != 0 else (
+    "setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-dac_override,-dac_read_search")
 
 ROLLOUT_FIXTURES = REPO_ROOT / "tests" / "data" / "rollout"
 

@@ -101,6 +101,8 @@ def test_validate_json(runs: dict, name: str) -> None:
     assert "Traceback" not in proc.stderr
     document = json.loads(proc.stdout)
     _check_diagnostics(case, document["diagnostics"])
+    if "failure" in case.expected:  # exit 2: the same one document, with the failure in it
+        assert case.expected["failure"] in document["failure"]["message"]
     assert document["errors"] == sum(d.get("severity", "error") == "error"
                                      for d in case.expected["diagnostics"])
 
@@ -110,6 +112,8 @@ def test_validate_text_is_one_sorted_line_per_diagnostic(runs: dict, name: str) 
     case = _case(name)
     _, proc = runs[(name, "validate", "text")]
     assert proc.returncode == case.expected["exit"], proc.stderr
+    if "failure" in case.expected:
+        assert proc.stderr == f"modeldeploy: error: {case.expected['failure']}\n"
     lines = proc.stdout.splitlines()
     parsed = [TEXT_LINE.match(line) for line in lines]
     assert all(parsed), lines
@@ -134,7 +138,10 @@ def test_render_reports_the_same_and_prints_no_manifest(runs: dict, name: str) -
         assert "Traceback" not in render.stderr
         if case.expected["exit"] != 0:
             assert render.stdout == "", "render must print no manifest when a config is invalid"
-            assert render.stderr == validate.stdout
+            # render reports on stderr what validate reports on stdout (an exit 2 text message:
+            # on stderr for both)
+            failed_text = fmt == "text" and "failure" in case.expected
+            assert render.stderr == (validate.stderr if failed_text else validate.stdout)
         else:  # warnings only: the manifests are rendered, the warnings still on stderr
             assert "kind: InferenceService" in render.stdout
             assert render.stderr == validate.stdout
@@ -266,7 +273,7 @@ def test_bad_inputs_doc_is_fresh(runs: dict) -> None:
     outputs = {}
     for case in CASES:
         workdir, proc = runs[(case.name, "validate", "text")]
-        outputs[case.name] = (proc.returncode, corpus.scrub(proc.stdout, workdir))
+        outputs[case.name] = (proc.returncode, corpus.scrub(proc.stdout + proc.stderr, workdir))
     expected = corpus.render_table(outputs, CASES)
     assert corpus.DOC.read_text("utf-8") == expected, \
         "docs/bad-inputs.md is stale: run python tool/scripts/bad_inputs_table.py"

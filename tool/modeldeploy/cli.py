@@ -2,6 +2,16 @@
 
 Exit codes: 0 all good; 1 the checked files have problems; 2 usage or environment
 error (bad option, missing path, no helm); 3 internal error (a bug in modeldeploy).
+
+Output rules:
+- every line printed passes through safe_output.escape (the writers escape theirs):
+  no path, name or value can add a line, a terminal escape or a CI workflow command;
+- `--format json` prints exactly one JSON document, whatever the exit code: on
+  exit 2, 3 or 130 (and when `status` names an unknown deployment) it is the
+  command's document with no results and a `failure` object (`exit_code`, `kind`,
+  `message`). It goes where the command prints its report: stdout, except for
+  `render`, whose stdout is the manifest stream (it stays empty on failure) and whose
+  report goes to stderr; that stream then carries nothing else.
 """
 
 from __future__ import annotations
@@ -12,21 +22,39 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TextIO
 
 from . import __version__, deployment_refs, helm_install, pipeline, progress, sharding
 from .diagnostics import ToolError
 from .reporters import FORMAT_CHOICES, reporter_for
+from .reporters.jsonout import document as diagnostics_document
+from .safe_output import escape, escape_text, json_text
 from .schema_registry import DEFAULT_KUBERNETES_VERSION
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 ISSUES_URL = "https://github.com/modeldeploy/modeldeploy/issues"
+JSON_COMMANDS = ("validate", "render", "status", "diff")  # the commands with --format json
+
+
+class _UsageError(Exception):
+    """A bad command line; carries the usage line of the (sub)command."""
+
+    def __init__(self, message: str, usage: str) -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
+class _Failed(Exception):
+    """A handler's failure other than a ToolError: (exit code, kind, message)."""
+
+    def __init__(self, code: int, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.kind = code, kind
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        sys.stderr.write(f"modeldeploy: error: {message}\n")
-        raise SystemExit(EXIT_USAGE)
+        raise _UsageError(message, self.format_usage())
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -141,16 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def run(argv: Sequence[str]) -> int:
-    args = build_parser().parse_args(argv)
-    handler = HANDLERS[args.command]
-    return handler(args, Path.cwd())
-
-
 def _options(args: argparse.Namespace) -> pipeline.Options:
     if not args.charts_root and os.environ.get("MODELDEPLOY_CHARTS_ROOT"):  # e.g. for pre-commit, CI
         args.charts_root = Path(os.environ["MODELDEPLOY_CHARTS_ROOT"])
-    if args.charts_root and not args.charts_root.is_dir():
+    if args.charts_root and not os.path.isdir(args.charts_root):  # False, not raising, on EACCES
         raise ToolError(f"--charts-root {args.charts_root}: no such directory")
     return pipeline.Options(
         charts_root=args.charts_root.resolve() if args.charts_root else None,
@@ -171,7 +193,7 @@ def _run_install_helm(args: argparse.Namespace, cwd: Path) -> int:
         selectors = [args.major or helm_install.DEFAULT_MAJOR]
     for selector in selectors:
         path = helm_install.install(selector)
-        print(f"helm {helm_install.release(selector).version}: {path}")
+        _say(sys.stdout, f"helm {helm_install.release(selector).version}: {path}")
     return EXIT_OK
 
 
@@ -190,8 +212,8 @@ def _run_validate(args: argparse.Namespace, cwd: Path) -> int:
         result = pipeline.validate(args.paths, _options(args), cwd, progress=bar)
     finally:
         bar.close()
-    sys.stdout.write(reporter.format(result.diagnostics, result.files_checked))
-    _summary(result)
+    _report(sys.stdout, reporter.format(result.diagnostics, result.files_checked))
+    _summary(args, result)
     return result.exit_code(args.strict)
 
 
@@ -205,48 +227,54 @@ def _run_render(args: argparse.Namespace, cwd: Path) -> int:
     code = result.exit_code(args.strict)
     # Diagnostics go to stderr so stdout stays a clean manifest stream; with
     # problems, stdout stays empty: a partial stream must never reach kubectl apply.
-    sys.stderr.write(reporter.format(result.diagnostics, result.files_checked))
+    _report(sys.stderr, reporter.format(result.diagnostics, result.files_checked))
     if args.output_dir is None and code == EXIT_OK:
-        sys.stdout.write(pipeline.joined_manifests(result))
-    _summary(result)
+        sys.stdout.write(pipeline.joined_manifests(result))  # the product: written as helm made it
+    _summary(args, result)
     return code
 
 
+def _say(stream: TextIO, *lines: str) -> None:
+    """Print lines the CLI composes itself, each escaped (safe_output.py)."""
+    stream.write("".join(escape(line) + "\n" for line in lines))
+
+
 def _run_rollout(args: argparse.Namespace, cwd: Path) -> int:
-    """canary set/promote/rollback, release: plan the edit, say what it does, write it."""
+    """canary set/promote/rollback, release: plan the edit and write it (one step, under the
+    deployment's edit lock), then say what it did; with --dry-run, say what it would do."""
     from . import rollout  # imported on use: keeps `validate` start-up small
 
     root = deployment_refs.deployments_root(args.repo, cwd)
+    write = not args.dry_run
     try:
         if args.command == "release":
-            plan = rollout.plan_release(root, args.name, args.from_env, args.to_env, args.canary, cwd)
+            plan = rollout.plan_release(root, args.name, args.from_env, args.to_env, args.canary, cwd,
+                                        write=write)
         elif args.canary_command == "set":
-            plan = rollout.plan_canary_set(root, args.deployment, args.percent, cwd)
+            plan = rollout.plan_canary_set(root, args.deployment, args.percent, cwd, write=write)
         elif args.canary_command == "promote":
-            plan = rollout.plan_canary_promote(root, args.deployment, cwd)
+            plan = rollout.plan_canary_promote(root, args.deployment, cwd, write=write)
         else:
-            plan = rollout.plan_canary_rollback(root, args.deployment, cwd)
-        sys.stderr.write(reporter_for("auto", os.environ).format(plan.diagnostics, 1))
-        if plan.refusal:
-            sys.stderr.write(f"modeldeploy: refused: {plan.refusal}\n")
-            return EXIT_PROBLEMS
-        if plan.unchanged:
-            print(plan.unchanged)
-            return EXIT_OK
-        print(f"{plan.deployment.ref} ({plan.display}):")
-        for sentence in plan.sentences:
-            print(f"  {sentence.text}")
-        for note in plan.notes:
-            print(f"  note: {note}")
-        if args.dry_run:
-            sys.stdout.write(plan.diff())
-            print("dry run: nothing written")
-            return EXIT_OK
-        rollout.apply(plan)
+            plan = rollout.plan_canary_rollback(root, args.deployment, cwd, write=write)
     except (rollout.RolloutError, deployment_refs.UnknownDeployment) as exc:
-        sys.stderr.write(f"modeldeploy: error: {exc}\n")
+        raise _Failed(EXIT_PROBLEMS, "refused", str(exc)) from exc
+    sys.stderr.write(reporter_for("auto", os.environ).format(plan.diagnostics, 1))
+    if plan.refusal:
+        _say(sys.stderr, f"modeldeploy: refused: {plan.refusal}")
         return EXIT_PROBLEMS
-    print(f"updated {plan.display}; review it with `git diff`, then commit and push to roll out")
+    if plan.unchanged:
+        _say(sys.stdout, plan.unchanged)
+        return EXIT_OK
+    # Written by now (or --dry-run): nothing above is said before the write succeeded.
+    _say(sys.stdout, f"{plan.deployment.ref} ({plan.display}):",
+         *(f"  {sentence.text}" for sentence in plan.sentences),
+         *(f"  note: {note}" for note in plan.notes))
+    if args.dry_run:
+        sys.stdout.write(plan.diff())
+        _say(sys.stdout, "dry run: nothing written")
+        return EXIT_OK
+    assert plan.written
+    _say(sys.stdout, f"updated {plan.display}; review it with `git diff`, then commit and push to roll out")
     return EXIT_OK
 
 
@@ -257,10 +285,9 @@ def _run_status(args: argparse.Namespace, cwd: Path) -> int:
     try:
         deployments = deployment_refs.select_deployments(root, args.selector, cwd)
     except deployment_refs.UnknownDeployment as exc:
-        sys.stderr.write(f"modeldeploy: error: {exc}\n")
-        return EXIT_PROBLEMS
+        raise _Failed(EXIT_PROBLEMS, "not-found", str(exc)) from exc
     rows = status.collect_status(deployments, cwd)
-    sys.stdout.write(status.format_json(rows) if args.format == "json" else status.format_text(rows))
+    _report(sys.stdout, status.format_json(rows) if args.format == "json" else status.format_text(rows))
     return EXIT_PROBLEMS if any(not row.valid for row in rows) else EXIT_OK
 
 
@@ -271,7 +298,7 @@ def _run_diff(args: argparse.Namespace, cwd: Path) -> int:
     for problem in result.problems:  # also inside markdown/json: CI logs show them either way
         sys.stderr.write(diff_report.format_problem(problem) + "\n")
     color = args.format == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    sys.stdout.write(diff_report.format_report(args.format, result, color=color))
+    _report(sys.stdout, diff_report.format_report(args.format, result, color=color))
     return result.exit_code(args.exit_code)
 
 
@@ -288,25 +315,112 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
 }
 
 
-def _summary(result: pipeline.RunResult) -> None:
-    if sys.stderr.isatty():
+def _summary(args: argparse.Namespace, result: pipeline.RunResult) -> None:
+    if sys.stderr.isatty() and args.format != "json":  # json: the report stream holds one document
         sys.stderr.write(f"{result.files_checked} config(s) checked: {result.errors} error(s), "
                          f"{result.warnings} warning(s)\n")
 
 
+# --- the run and its failures --------------------------------------------------------------------
+
+class _Session:
+    """What main needs to report a failure: whether JSON was asked for, and whether a report
+    (the one JSON document, in json mode) was already printed."""
+
+    command: str | None = None  # the command that asked for --format json, if any
+    args: argparse.Namespace | None = None
+    reported = False
+
+
+_session = _Session()
+
+
+def _report(stream: TextIO, text: str) -> None:
+    """Print the command's report (already escaped by its writer)."""
+    _session.reported = True
+    stream.write(text)
+
+
+def _json_command(argv: Sequence[str]) -> str | None:
+    """The command, when `argv` asks for --format json (read before, or without, a full parse)."""
+    words = [word for word in argv if not word.startswith("-")]
+    command = words[0] if words else None
+    if command not in JSON_COMMANDS:
+        return None
+    wanted = None
+    rest = list(argv[argv.index(command) + 1:])
+    for index, word in enumerate(rest):
+        if word == "--":
+            break
+        name, equals, value = word.partition("=")
+        if len(name) > 2 and "--format".startswith(name):  # argparse takes unique prefixes too
+            wanted = value if equals else (rest[index + 1] if index + 1 < len(rest) else None)
+    return command if wanted == "json" else None
+
+
+def _failure_document(command: str, args: argparse.Namespace | None) -> dict[str, Any]:
+    """The command's JSON document with no results, for a run that failed before it had any."""
+    if command == "status":
+        from . import status
+
+        return status.json_document([])
+    if command == "diff":
+        from . import diff_report, diffing
+
+        base = getattr(args, "base", None) or ""
+        head = getattr(args, "head", None) or (diffing.WORKING_TREE if args is not None else "")
+        return diff_report.json_document(diffing.DiffResult(base, head))
+    return diagnostics_document([], 0)
+
+
+def _fail(code: int, kind: str, message: str, *, usage: str = "", details: str = "",
+          label: str = "error: ") -> int:
+    """Report a failure: on stderr for people; in json mode also as the one JSON document."""
+    command = _session.command
+    human = [escape_text(usage), escape(f"modeldeploy: {label}{message}") + "\n", escape_text(details)]
+    if command is None or _session.reported:
+        sys.stderr.write("".join(human))
+        return code
+    document = _failure_document(command, _session.args)
+    document["failure"] = {"exit_code": code, "kind": kind, "message": message,
+                           **({"details": details} if details else {})}
+    if command == "render":  # stderr is render's report stream; stdout (manifests) stays empty
+        sys.stderr.write(json_text(document))
+    else:
+        sys.stderr.write("".join(human))
+        sys.stdout.write(json_text(document))
+    _session.reported = True
+    return code
+
+
+def _tolerant_streams() -> None:
+    # A terminal or pipe that cannot encode a character gets an escape, not a traceback.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    raw = list(sys.argv[1:] if argv is None else argv)
+    _tolerant_streams()
+    _session.command, _session.args, _session.reported = _json_command(raw), None, False
     try:
-        return run(sys.argv[1:] if argv is None else argv)
+        args = build_parser().parse_args(raw)
+        _session.args = args
+        _session.command = args.command if getattr(args, "format", None) == "json" else None
+        return HANDLERS[args.command](args, Path.cwd())
+    except _UsageError as exc:
+        return _fail(EXIT_USAGE, "usage", str(exc), usage=exc.usage)
     except ToolError as exc:
-        sys.stderr.write(f"modeldeploy: error: {exc}\n")
-        return EXIT_USAGE
+        return _fail(EXIT_USAGE, "error", str(exc))
+    except _Failed as exc:
+        return _fail(exc.code, exc.kind, str(exc))
     except KeyboardInterrupt:
-        sys.stderr.write("modeldeploy: interrupted\n")
-        return 130
+        return _fail(EXIT_INTERRUPTED, "interrupted", "interrupted", label="")
     except BrokenPipeError:
         return EXIT_OK
     except Exception:
-        sys.stderr.write("modeldeploy: internal error (a bug in modeldeploy, not in your files); "
-                         f"please report it at {ISSUES_URL} with this output:\n")
-        traceback.print_exc(limit=-3, file=sys.stderr)
-        return EXIT_INTERNAL
+        return _fail(EXIT_INTERNAL, "internal",
+                     "internal error (a bug in modeldeploy, not in your files); please report it at "
+                     f"{ISSUES_URL} with this output:", details=traceback.format_exc(limit=-3), label="")

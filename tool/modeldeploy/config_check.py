@@ -9,12 +9,12 @@ from pathlib import Path
 import jsonschema
 
 from . import go_regex, schema_store
-from .diagnostics import Diagnostic, Severity
-from .discovery import ConfigFile, resolve_chart
+from .diagnostics import Diagnostic, Severity, error
+from .discovery import ConfigFile, outside_repository, resolve_chart
 from .environments import Environment
 from .rules import OWNED_PATHS, RULES, RuleContext
 from .schema_diagnostics import schema_diagnostics
-from .yaml_loader import LoadedYaml, load_yaml_file, load_yaml_text
+from .yaml_loader import RULE_IO, LoadedYaml, load_yaml_file, load_yaml_text
 
 
 @dataclass
@@ -53,8 +53,16 @@ def config_validator() -> jsonschema.protocols.Validator:
     return validator
 
 
+def load_config(config: ConfigFile) -> tuple[LoadedYaml | None, list[Diagnostic]]:
+    """The config's YAML, unless symlinks take it out of its repository: then refused unread (`io`)."""
+    refused = outside_repository(config.path)
+    if refused is not None:
+        return None, [error(config.display, 1, 1, refused, RULE_IO)]
+    return load_yaml_file(str(config.path), config.display)
+
+
 def check_config(config: ConfigFile, environment: Environment, charts_root: Path | None) -> ConfigCheck:
-    loaded, problems = load_yaml_file(str(config.path), config.display)
+    loaded, problems = load_config(config)
     return _check_loaded(config, environment, charts_root, loaded, problems)
 
 

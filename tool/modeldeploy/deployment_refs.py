@@ -7,6 +7,7 @@ such deployment exists. No cluster is consulted: this is what git says should ru
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,21 +39,35 @@ def deployments_root(repo: Path | None, cwd: Path) -> Path:
         repo = find_repo_root(cwd)
         if repo is None:
             raise ToolError(f"{cwd} is not inside a git repository; pass --repo DIR")
-    elif not repo.is_dir():
+    elif not os.path.isdir(repo):  # os.path: False, not raising, where a folder is unreadable
         raise ToolError(f"--repo {repo}: no such directory")
     root = repo.resolve() / DEPLOYMENTS_DIRNAME
-    if not root.is_dir():
+    if not os.path.isdir(root):
         raise ToolError(f"no {DEPLOYMENTS_DIRNAME}/ folder in {repo}")
     return root
 
 
 def list_deployments(root: Path, cwd: Path) -> list[Deployment]:
+    """Every `ENV/NAME/config.yaml` under `root`, whatever the config is (a FIFO or a folder named
+    config.yaml is a deployment whose config is invalid, not a missing deployment)."""
     found = []
-    for path in root.glob(f"*/*/{CONFIG_FILENAME}"):
-        env, name = path.parent.parent.name, path.parent.name
-        if not env.startswith(".") and not name.startswith(".") and path.is_file():
-            found.append(Deployment(env, name, ConfigFile(display_path(path, cwd), path)))
+    for env_dir in _folders(root):
+        for deployment_dir in _folders(env_dir):
+            path = deployment_dir / CONFIG_FILENAME
+            if os.path.lexists(path):
+                found.append(Deployment(env_dir.name, deployment_dir.name,
+                                        ConfigFile(display_path(path, cwd), path)))
     return sorted(found)
+
+
+def _folders(parent: Path) -> list[Path]:
+    """The folders in `parent` (symlinks to folders too), hidden ones left out."""
+    try:
+        with os.scandir(parent) as entries:
+            return [Path(entry.path) for entry in entries
+                    if not entry.name.startswith(".") and entry.is_dir()]
+    except OSError as exc:
+        raise ToolError(f"cannot list {parent}: {exc.strerror}") from exc
 
 
 def _segment(text: str, what: str) -> str:

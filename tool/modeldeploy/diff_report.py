@@ -8,7 +8,6 @@ what is missing and how to see it in full.
 
 from __future__ import annotations
 
-import json
 import shlex
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,6 +16,7 @@ from typing import Any
 import jinja2
 
 from .diffing import DeploymentDiff, DiffResult, SideProblem
+from .safe_output import escape, json_text
 
 FORMATS = ("text", "markdown", "json")
 COMMENT_LIMIT = 65_536  # GitHub's limit in characters; measured here in UTF-8 bytes, never fewer
@@ -37,8 +37,9 @@ def format_report(name: str, result: DiffResult, *, color: bool = False,
 
 
 def format_problem(problem: SideProblem) -> str:
+    """One line (escaped, see safe_output.py), without its line break."""
     d = problem.diagnostic
-    return f"{problem.side}: {d.path}:{d.line}:{d.column}: {d.severity.value}: {d.message} [{d.rule}]"
+    return escape(f"{problem.side}: {d.path}:{d.line}:{d.column}: {d.severity.value}: {d.message} [{d.rule}]")
 
 
 def _show_command(result: DiffResult, deployment: DeploymentDiff) -> str:
@@ -57,16 +58,16 @@ def _totals(result: DiffResult) -> str:
 # -- text ---------------------------------------------------------------------------------------
 
 def format_text(result: DiffResult, color: bool = False) -> str:
-    def paint(code: str, text: str) -> str:
-        return f"{code}{text}{_RESET}" if color else text
+    def paint(code: str, text: str) -> str:  # each line is escaped before it is painted
+        return f"{code}{escape(text)}{_RESET}" if color else escape(text)
 
     out: list[str] = []
     for deployment in result.deployments:
         where = deployment.config
         if deployment.status == "moved":
             where = f"{deployment.base_config} -> {deployment.head_config}"
-        out.append(paint(_BOLD, f"{deployment.label}") + f"  ({where})")
-        out.extend(f"  * {s.text}" for s in deployment.sentences)
+        out.append(paint(_BOLD, f"{deployment.label}") + escape(f"  ({where})"))
+        out.extend(escape(f"  * {s.text}") for s in deployment.sentences)
         for obj in deployment.objects:
             for index, line in enumerate(obj.text.splitlines()):
                 if index < 2:  # the ---/+++ file headers
@@ -78,20 +79,24 @@ def format_text(result: DiffResult, color: bool = False) -> str:
                 elif line.startswith("-"):
                     out.append(paint(_RED, line))
                 else:
-                    out.append(line)
+                    out.append(escape(line))
         out.append("")
     if not result.deployments:
         same = f" ({result.unchanged} re-rendered, identical)" if result.unchanged else ""
-        out.append(f"no deployment changes between {result.base} and {result.head}{same}")
+        out.append(escape(f"no deployment changes between {result.base} and {result.head}{same}"))
     else:
-        out.append(f"{result.base} -> {result.head}: {_totals(result)}")
+        out.append(escape(f"{result.base} -> {result.head}: {_totals(result)}"))
     return "\n".join(out) + "\n"
 
 
 # -- json ---------------------------------------------------------------------------------------
 
 def format_json(result: DiffResult) -> str:
-    document = {
+    return json_text(json_document(result))
+
+
+def json_document(result: DiffResult) -> dict[str, Any]:
+    return {
         "base": result.base,
         "head": result.head,
         "differences": result.has_differences,
@@ -99,7 +104,6 @@ def format_json(result: DiffResult) -> str:
         "deployments": [_deployment_json(d) for d in result.deployments],
         "problems": [{"side": p.side, **p.diagnostic.as_dict()} for p in result.problems],
     }
-    return json.dumps(document, indent=2) + "\n"
 
 
 def _deployment_json(d: DeploymentDiff) -> dict[str, Any]:
@@ -146,10 +150,20 @@ class _Block:
 def _template() -> jinja2.Template:
     environment = jinja2.Environment(loader=jinja2.PackageLoader("modeldeploy", "templates"),
                                      autoescape=False, keep_trailing_newline=True, trim_blocks=True,
-                                     lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+                                     lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+                                     finalize=_finalize)
     environment.filters["cell"] = _cell
     environment.filters["html"] = _html
     return environment.get_template("diff.md.j2")
+
+
+class _EscapedLines(str):
+    """Text whose lines are already escaped (a diff body): `_finalize` leaves it as it is."""
+
+
+def _finalize(value: Any) -> Any:
+    # Every {{ expression }} of the template is escaped (safe_output.py) as it is printed.
+    return value if isinstance(value, _EscapedLines) or not isinstance(value, str) else escape(value)
 
 
 def _html(text: str) -> str:
@@ -175,7 +189,8 @@ def _blocks(result: DiffResult, budget: int | None) -> list[_Block]:
     Every deployment gets the same share of the budget and small diffs give back what
     they do not use, so each long diff still shows its beginning.
     """
-    diffs = [(d, "".join(o.text for o in d.objects).splitlines()) for d in result.deployments if d.objects]
+    diffs = [(d, [escape(line) for line in "".join(o.text for o in d.objects).splitlines()])
+             for d in result.deployments if d.objects]
     caps = _fair_shares([sum(len(line.encode("utf-8")) + 1 for line in lines) for _, lines in diffs], budget)
     blocks = []
     for (deployment, lines), cap in zip(diffs, caps, strict=True):
@@ -187,7 +202,7 @@ def _blocks(result: DiffResult, budget: int | None) -> list[_Block]:
             shown += 1
         if shown < min(len(lines), _MIN_LINES_SHOWN):  # a header alone helps nobody
             shown = 0
-        body = "\n".join(lines[:shown])
+        body = _EscapedLines("\n".join(lines[:shown]))
         blocks.append(_Block(deployment.label, deployment.config, deployment.added_lines,
                              deployment.removed_lines, body, _fence(body), len(lines), shown,
                              _show_command(result, deployment)))

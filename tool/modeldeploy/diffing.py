@@ -34,11 +34,11 @@ import yaml
 
 from . import helm as helm_runner
 from . import manifest_diff, pipeline, rollout_summary
+from .config_check import load_config
 from .diagnostics import Diagnostic, Severity, ToolError
-from .discovery import CONFIG_FILENAME, DEPLOYMENTS_DIRNAME, ENVIRONMENT_FILENAME
+from .discovery import CONFIG_FILENAME, DEPLOYMENTS_DIRNAME, ENVIRONMENT_FILENAME, ConfigFile
 from .manifest_diff import ObjectDiff
 from .rollout_summary import RolloutState, Sentence
-from .yaml_loader import load_yaml_file
 
 BASE, HEAD = "base", "head"
 WORKING_TREE = "working tree"
@@ -328,7 +328,7 @@ def render_side(side: str, root: Path, configs: list[str], options: pipeline.Opt
         rendered.manifests[deployment.config] = deployment.manifests
         rendered.namespaces[deployment.config] = deployment.namespace
     for config in configs:
-        loaded, _ = load_yaml_file(str(root / config), config)
+        loaded, _ = load_config(ConfigFile(config, root / config))  # refuses links out of the repo
         if loaded is not None and isinstance(loaded.value, dict):
             rendered.values[config] = loaded.value
     # Base warnings are history; base errors explain a side that did not render.

@@ -2,11 +2,18 @@
 
 Layout: `<repo>/model-deployments/<env>/<name>/config.yaml`, with optional
 per-environment settings in `<repo>/model-deployments/<env>/environment.yaml`.
+
+PATH arguments never pass silently (ToolError, exit 2): a PATH that does not exist,
+cannot be read, or is a folder holding no */config.yaml ("no config files under
+PATH"). Anything else named config.yaml, or named as a PATH, is a config to check,
+whatever it is: a FIFO, socket, device or folder gets its `io` diagnostic naming
+what it is (yaml_loader), instead of being skipped.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -46,7 +53,7 @@ def display_path(path: Path, cwd: Path) -> str:
 def find_repo_root(start: Path) -> Path | None:
     """The nearest ancestor holding .git (a directory, or a file in worktrees)."""
     for candidate in [start, *start.parents]:
-        if (candidate / ".git").exists():
+        if os.path.exists(candidate / ".git"):  # False, not raising, where a folder is unreadable
             return candidate
     return None
 
@@ -62,38 +69,105 @@ def default_charts_root(config_path: Path) -> Path | None:
     return None
 
 
+def outside_repository(path: Path) -> str | None:
+    """Why `path` is not read, when symlinks take it out of its repository; else None.
+
+    The repository is default_charts_root's (outside git: the folder above
+    model-deployments/, else the file's own folder). A file there that leads
+    elsewhere (`config.yaml -> /etc/passwd`) is refused unread, so no message and
+    no CI log can show content from outside the repository.
+    """
+    absolute = os.path.abspath(path)
+    if not _through_symlink(absolute):  # the common case, checked with one lstat per folder
+        return None
+    real = os.path.realpath(absolute)
+    root = default_charts_root(Path(absolute)) or Path(absolute).parent
+    if Path(real).is_relative_to(os.path.realpath(root)):
+        return None
+    return (f"is a symbolic link leading outside the repository {root} (to {real}); modeldeploy reads "
+            "no file outside it, so its content cannot show in messages or CI logs: replace the "
+            "link with a copy of the file, or remove it")
+
+
+def _through_symlink(absolute: str) -> bool:
+    """Whether a symlink is on the way to `absolute` (a normalised path): 4x cheaper than realpath."""
+    current = absolute
+    while True:
+        try:
+            if stat.S_ISLNK(os.lstat(current).st_mode):
+                return True
+        except OSError:  # missing or unreadable: the loader reports it
+            return False
+        parent = os.path.dirname(current)
+        if parent == current:
+            return False
+        current = parent
+
+
 def default_paths(cwd: Path) -> list[str]:
     root = find_repo_root(cwd) or cwd
     deployments = root / DEPLOYMENTS_DIRNAME
-    if not deployments.is_dir():
+    if not os.path.isdir(deployments):
         raise ToolError(f"no PATH given and no {DEPLOYMENTS_DIRNAME}/ folder in {root}; "
                         "name config files or folders to check")
     return [str(deployments)]
 
 
-def find_configs(paths: list[str], cwd: Path) -> list[ConfigFile]:
-    """Config files named by `paths` (files as given, folders searched for */config.yaml)."""
+def find_configs(paths: list[str], cwd: Path, may_be_empty: frozenset[Path] = frozenset(),
+                 ) -> list[ConfigFile]:
+    """Config files named by `paths` (files as given, folders searched for */config.yaml).
+
+    A folder in `may_be_empty` (absolute) may hold no config (an environment folder
+    checked for its environment.yaml)."""
     found: dict[Path, ConfigFile] = {}
     for raw in paths:
         path = (cwd / raw) if not os.path.isabs(raw) else Path(raw)
-        if path.is_file():
-            absolute = Path(os.path.abspath(path))
+        absolute = Path(os.path.abspath(path))
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as exc:
+            raise ToolError(_unusable(raw, path, exc)) from exc
+        if stat.S_ISDIR(mode):
+            configs = _walk(path, raw)
+            if not configs and absolute not in may_be_empty:
+                raise ToolError(_no_configs(raw, path))
+            for config in configs:
+                config_path = Path(os.path.abspath(config))
+                found[config_path] = ConfigFile(display_path(config_path, cwd), config_path)
+        else:  # a regular file, or a FIFO, socket, device: the loader says which
             found[absolute] = ConfigFile(display_path(absolute, cwd), absolute)
-        elif path.is_dir():
-            for config in _walk(path):
-                absolute = Path(os.path.abspath(config))
-                found[absolute] = ConfigFile(display_path(absolute, cwd), absolute)
-        else:
-            raise ToolError(f"{raw}: no such file or directory")
     return sorted(found.values())
 
 
-def _walk(root: Path) -> list[Path]:
+def _unusable(raw: str, path: Path, exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError) and os.path.islink(path):
+        return f"{raw}: a symbolic link to {os.readlink(path)}, which does not exist"
+    if isinstance(exc, FileNotFoundError):
+        return f"{raw}: no such file or directory"
+    return f"{raw}: {exc.strerror}"
+
+
+def _no_configs(raw: str, path: Path) -> str:
+    message = f"no config files under {raw}: folders are searched for <name>/{CONFIG_FILENAME}"
+    if path.name == CONFIG_FILENAME:
+        return f"{message}; {raw} is itself a directory, not a file"
+    if os.path.lexists(path / CONFIG_FILENAME):
+        return f"{message}; to check the one in this folder, name it: {os.path.join(raw, CONFIG_FILENAME)}"
+    return f"{message}; this folder holds none"
+
+
+def _walk(root: Path, shown: str) -> list[Path]:
+    """Every <folder>/config.yaml under `root`, of whatever kind (a folder named config.yaml too)."""
+
+    def unreadable(exc: OSError) -> None:
+        where = exc.filename if exc.filename is not None else root
+        raise ToolError(f"cannot search {where} (under {shown}) for config files: {exc.strerror}")
+
     configs = []
-    for current, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        if CONFIG_FILENAME in files and Path(current) != root:
+    for current, dirs, files in os.walk(root, onerror=unreadable):
+        if Path(current) != root and (CONFIG_FILENAME in files or CONFIG_FILENAME in dirs):
             configs.append(Path(current) / CONFIG_FILENAME)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != CONFIG_FILENAME)
     return configs
 
 
@@ -103,6 +177,8 @@ def resolve_chart(charts_root: Path, chart_path: str) -> tuple[Path | None, str 
 
     Refuses absolute paths and anything that leaves the charts root, including
     through `..` or a symlink, so a config cannot render a chart from elsewhere.
+    OS errors (a name too long, a folder without permission) propagate: the
+    chart-path rule reports them with their reason.
     """
     if os.path.isabs(chart_path):
         return None, "is an absolute path; give it relative to the charts root"

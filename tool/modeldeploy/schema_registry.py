@@ -103,8 +103,14 @@ K8S_ID_PREFIX = "https://kubernetes.io/api/"
 
 
 def _load_json(path: Path) -> Any:
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
+    # Schema files may be the user's (--schema-location): unreadable or not JSON is exit 2, not a bug.
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except OSError as exc:
+        raise ToolError(f"schema {path}: cannot read it: {exc.strerror}") from exc
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise ToolError(f"schema {path}: not a JSON schema file: {exc}") from exc
 
 
 @cache
@@ -125,9 +131,22 @@ def _registry(schema_dir: str) -> referencing.Registry[Any]:
 @lru_cache(maxsize=256)
 def _compiled(path: str) -> jsonschema.protocols.Validator:
     schema = _load_json(Path(path))
+    if not isinstance(schema, dict):
+        raise ToolError(f"schema {path}: not a JSON schema (its top level is not an object)")
     schema.setdefault("$id", Path(path).resolve().as_uri())
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+    if not _shipped(Path(path)):  # a user's schema (--schema-location): checked once, here
+        try:
+            cls.check_schema(schema)
+        except jsonschema.exceptions.SchemaError as exc:
+            where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
+            raise ToolError(f"schema {path}: not a valid JSON schema at {where}: {exc.message}") from exc
     return cls(schema, registry=_registry(str(Path(path).parent)))
+
+
+def _shipped(path: Path) -> bool:
+    """A schema that comes with modeldeploy (its own or kubernetes-validate's): valid by construction."""
+    return any(path.is_relative_to(root) for root in (schemas_dir(), kubernetes_schemas_root()))
 
 
 def standalone_copy(ref: SchemaRef, target_dir: Path) -> Path:
@@ -145,10 +164,14 @@ def standalone_copy(ref: SchemaRef, target_dir: Path) -> Path:
         schema = json.loads(text.replace("/api/_definitions.json#", "#"))
         schema["$defs"] = _load_json(ref.path.parent / "_definitions.json")["$defs"]
     schema.pop("$id", None)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps(schema), encoding="utf-8")
-    tmp.replace(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(json.dumps(schema), encoding="utf-8")
+        tmp.replace(target)
+    except OSError as exc:
+        raise ToolError(f"cannot write a schema copy for kubeconform into the cache {target_dir}: "
+                        f"{exc.strerror}; set MODELDEPLOY_CACHE to a writable folder") from exc
     return target
 
 

@@ -6,7 +6,6 @@ deployment_refs.py.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from .deployment_refs import Deployment
 from .diagnostics import Diagnostic, Severity
 from .discovery import ENVIRONMENT_FILENAME, display_path
 from .rollout_summary import RolloutState
+from .safe_output import escape, json_text
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,8 @@ def collect_status(deployments: list[Deployment], cwd: Path) -> list[StatusRow]:
     """One row per deployment, checked as `validate` checks them (environment and duplicates too)."""
     if not deployments:
         return []
-    checks, extra = pipeline.check_configs([str(d.config.path) for d in deployments],
-                                           pipeline.Options(), cwd)
+    checks, extra = pipeline.check_config_files(sorted({d.config for d in deployments}), [], [],
+                                                pipeline.Options(), cwd)
     by_file = {os.path.realpath(check.config.path): check for check in checks}
     rows = []
     for deployment in deployments:
@@ -86,21 +86,26 @@ COLUMNS = ("ENV", "NAME", "VERSION", "CANARY", "MODE", "NAMESPACE", "STATUS")
 def format_text(rows: list[StatusRow]) -> str:
     if not rows:
         return "no deployments\n"
-    table = [COLUMNS]
+    table: list[tuple[str, ...]] = [COLUMNS]
     for row in rows:
         status = "ok" if row.error is None else \
             f"invalid: line {row.error.line}: {row.error.message} [{row.error.rule}]"
         canary = "-" if row.canary_percent is None else f"{row.canary_percent}%"
-        table.append((row.env, row.name, row.version or "?", canary, row.deployment_mode or "?",
-                      row.namespace, status))
+        # Cells are escaped before the columns are measured: a name with a control character
+        # stays on its line and the table stays aligned.
+        table.append(tuple(escape(cell) for cell in (row.env, row.name, row.version or "?", canary,
+                                                     row.deployment_mode or "?", row.namespace, status)))
     widths = [max(len(line[i]) for line in table) for i in range(len(COLUMNS) - 1)]
-    return "".join("  ".join([*(cell.ljust(w) for cell, w in zip(line, widths, strict=False)),
-                              line[-1]]) + "\n" for line in table)
+    return "".join(escape("  ".join([*(cell.ljust(w) for cell, w in zip(line, widths, strict=False)),
+                                     line[-1]])) + "\n" for line in table)
 
 
-def format_json(rows: list[StatusRow]) -> str:
-    document = {
+def json_document(rows: list[StatusRow]) -> dict[str, Any]:
+    return {
         "deployments": [row.as_dict() for row in rows],
         "invalid": sum(not row.valid for row in rows),
     }
-    return json.dumps(document, indent=2) + "\n"
+
+
+def format_json(rows: list[StatusRow]) -> str:
+    return json_text(json_document(rows))

@@ -33,8 +33,10 @@ A tag `!` (or `!<!>`) makes a value text, as in go-yaml. Rule ids:
 - `yaml-limits`: hostile or runaway input beyond MAX_BYTES (1 MiB), MAX_SCALAR_CHARS
   (4,096 characters per key or value), MAX_DEPTH (64 levels) or MAX_NODES (10,000
   values, aliases expanded): refused within milliseconds and a few MB of memory, at the
-  same place under every PyYAML build (libyaml's own limits do not preempt ours: `_events`);
-- `io`: the file cannot be read, or is not a regular file (a FIFO would block forever).
+  same place under every PyYAML build (libyaml's own limits do not preempt ours: `_read_events`);
+- `io`: the file cannot be read, or is not a regular file (a FIFO would block forever; the
+  message says what it is), or is a symlink leading outside its repository (refused unread
+  by config_check and environments, so no message shows content from outside).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from typing import Any
 import yaml
 
 from .diagnostics import Diagnostic, error
+from .fileio import file_kind
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
@@ -488,8 +491,9 @@ def load_yaml_file(path: str, display: str | None = None) -> tuple[LoadedYaml | 
     shown = display or path
     try:
         # A FIFO or device named config.yaml would block the read or never end: regular files only.
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return None, [error(shown, 1, 1, "not a regular file (a pipe, socket or device?); "
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):
+            return None, [error(shown, 1, 1, f"{file_kind(mode)}, not a regular file; "
                                 "a config must be a plain text file", RULE_IO)]
         size = os.stat(path).st_size
         if size > MAX_BYTES:  # refused unread

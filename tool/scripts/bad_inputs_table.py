@@ -139,11 +139,13 @@ def expected_path(case: Case, diagnostic: dict[str, Any]) -> str:
 
 
 def run_validate(case: Case, workdir: Path) -> tuple[int, str]:
-    """`modeldeploy validate` on the materialised case, text format: (exit code, stdout)."""
+    """`modeldeploy validate` on the materialised case, text format: (exit code, what it prints).
+
+    stdout, then stderr: diagnostics are on stdout, an exit-2 error on stderr."""
     env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "MODELDEPLOY_CHARTS_ROOT")}
     proc = subprocess.run([sys.executable, "-m", "modeldeploy", *cli_args(case, workdir, "validate", "text")],
                           cwd=workdir, env=env, capture_output=True, text=True, timeout=120, check=False)
-    return proc.returncode, proc.stdout
+    return proc.returncode, proc.stdout + proc.stderr
 
 
 def _code(text: str) -> str:
@@ -177,9 +179,10 @@ Every row is a case of the test corpus (`tests/data/bad-configs/<case>/`): the o
 input and the exact lines `modeldeploy validate` prints for it (`render` prints the same
 lines on stderr, runs no `helm template`, and leaves stdout empty). Each line is
 `path:line:column: severity: message [rule-id]`; look the rule id up in
-[rules.md](rules.md). Exit codes: 0 clean (warnings only), 1 problems found, 2 usage
-error; with `--strict`, warnings exit 1 too. No input makes modeldeploy print a
-traceback (exit 3): the fuzz test in `tests/test_fuzz_configs.py` holds it to that.
+[rules.md](rules.md). Exit codes: 0 clean (warnings only), 1 problems found, 2 usage or
+environment error (one `modeldeploy: error:` line instead); with `--strict`, warnings exit 1
+too. No input makes modeldeploy print a traceback (exit 3): the fuzz test in
+`tests/test_fuzz_configs.py` holds it to that.
 
 The YAML is read the way Helm reads values files (go-yaml v2, YAML 1.1), so `1234e56`,
 `0123`, `1_000` and `off` are numbers and booleans unless quoted. Hostile inputs are

@@ -1,4 +1,4 @@
-"""Reporters turn diagnostics into text; they depend on nothing but diagnostics.
+"""Reporters turn diagnostics into text; they depend on nothing but diagnostics and safe_output.
 
 REPORTERS maps each `--format` name to its class; `auto` picks `github` inside
 GitHub Actions (GITHUB_ACTIONS=true) and `text` elsewhere. Machine-readable formats
