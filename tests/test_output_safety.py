@@ -72,11 +72,15 @@ def test_validate_output_is_safe(run_cli: RunCli, hostile: Path, fmt: str) -> No
     assert_safe(result.stdout, annotations=fmt == "github")
     assert_safe(result.stderr)
     if fmt == "text":
-        assert "model-deployments/x\\n::error file=README.md,line=1::pwned-lf/jukebox/config.yaml:4:10: " \
+        line = next(n for n, text in enumerate(JUKEBOX.read_text().splitlines(), 1) if text.startswith("version:"))
+        assert f"model-deployments/x\\n::error file=README.md,line=1::pwned-lf/jukebox/config.yaml:{line}:10: " \
                "error: `version: 0123`" in result.stdout  # one line, the newline visibly escaped
     if fmt == "json":
         paths = {d["path"] for d in json.loads(result.stdout)["diagnostics"]}
-        assert paths == {f"model-deployments/{env}/jukebox/config.yaml" for env in HOSTILE_ENVS}
+        # each config's own error, and each folder name that is no valid namespace (environment-namespace)
+        assert {f"model-deployments/{env}/jukebox/config.yaml" for env in HOSTILE_ENVS} <= paths
+        assert paths <= {f"model-deployments/{env}{suffix}" for env in HOSTILE_ENVS
+                         for suffix in ("/jukebox/config.yaml", "")}
 
 
 def test_github_annotations_carry_the_escaped_path_as_a_property(run_cli: RunCli, hostile: Path) -> None:
@@ -88,7 +92,10 @@ def test_github_annotations_carry_the_escaped_path_as_a_property(run_cli: RunCli
         files.add(match.group(2).replace("%3A", ":").replace("%2C", ",").replace("%25", "%"))
     assert "model-deployments/x\\n::error file=README.md,line=1::pwned-lf/jukebox/config.yaml" in files
     assert "model-deployments/::notice::pwned-plain/jukebox/config.yaml" in files  # %3A-escaped on the line
-    assert len(files) == len(HOSTILE_ENVS)
+    configs = {f for f in files if f.endswith("/jukebox/config.yaml")}
+    assert len(configs) == len(HOSTILE_ENVS)
+    # and each folder, as printed, whose name is no valid namespace (environment-namespace)
+    assert files - configs == {f.removesuffix("/jukebox/config.yaml") for f in configs}
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
@@ -144,7 +151,8 @@ def test_rollout_output_is_safe(run_cli: RunCli, tmp_path: Path) -> None:
         result = run_cli([*args, "--repo", str(repo)], cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         assert_safe(result.stdout)
-        assert "note: line 9 keeps its comment `# #\\x23[error]20 to the latest" in result.stdout
+        line = next(n for n, text in enumerate(config.read_text().splitlines(), 1) if "trafficPercent" in text)
+        assert f"note: line {line} keeps its comment `# #\\x23[error]20 to the latest" in result.stdout
     unknown = run_cli(["canary", "set", "test/jukebox", "45", "--repo", str(parent / "nope\n::error::x")],
                       cwd=tmp_path)
     assert unknown.returncode == 2

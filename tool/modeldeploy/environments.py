@@ -60,14 +60,14 @@ def load_environment(env_dir: Path, cwd: Path) -> tuple[Environment, list[Diagno
     if not os.path.lexists(settings):
         return default, _folder_namespace_problems(env_dir, cwd)
     shown = display_path(settings, cwd)
-    refused = outside_repository(settings)  # before anything is read from it
-    if refused is not None:
-        return default, [error(shown, 1, 1, refused, RULE_IO)]
-    kind = _not_a_file(settings)
+    kind = _not_a_file(settings)  # stat only: nothing is read
     if kind:
         return default, [error(shown, 1, 1, f"{ENVIRONMENT_FILENAME} is {kind} so the environment's "
                                "namespace and production setting cannot be read; make it a plain text file "
                                "such as `namespace: team-a-test`, or delete it", RULE_IO)]
+    refused = outside_repository(settings)  # before anything is read from it
+    if refused is not None:
+        return default, [error(shown, 1, 1, refused, RULE_IO)]
     loaded, problems = load_yaml_file(str(settings), shown)
     if loaded is None:
         return default, problems

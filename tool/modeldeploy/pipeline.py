@@ -25,7 +25,7 @@ from .discovery import (
     display_path,
     find_configs,
 )
-from .environments import Environment, load_environment
+from .environments import RULE_NAMESPACE, Environment, load_environment
 from .rules import duplicate_deployment
 from .schema_registry import (
     DEFAULT_KUBERNETES_VERSION,
@@ -128,6 +128,7 @@ def check_config_files(configs: list[ConfigFile], env_dirs: list[Path], extra: l
         environments[env_dir] = load_environment(env_dir, cwd)
         extra.extend(environments[env_dir][1])
     reported = set(env_dirs)
+    pending: list[Path] = []  # environments of this shard's configs, reported after the checks
     roots: dict[Path, Path | None] = {}
     for config in configs:
         mine = shard is None or config in shard
@@ -135,7 +136,7 @@ def check_config_files(configs: list[ConfigFile], env_dirs: list[Path], extra: l
             environments[config.env_dir] = load_environment(config.env_dir, cwd)
         if mine and config.env_dir not in reported:
             reported.add(config.env_dir)
-            extra.extend(environments[config.env_dir][1])
+            pending.append(config.env_dir)
         environment = environments[config.env_dir][0]
         charts_root = options.charts_root or _default_charts_root(config, roots)
         if mine:
@@ -144,6 +145,12 @@ def check_config_files(configs: list[ConfigFile], env_dirs: list[Path], extra: l
             loaded = load_config(config)[0]
             others[config] = ConfigCheck(config, environment, charts_root, loaded)
     checks = batch_render.check_many(todo, workers, progress)  # in worker processes for many
+    # A namespace taken from the folder's name matters only to configs that can render: it is
+    # not reported for a folder whose configs are all unreadable (e.g. `validate /dev/null`).
+    readable = {check.config.env_dir for check in checks if check.loaded is not None}
+    for env_dir in pending:
+        extra.extend(d for d in environments[env_dir][1]
+                     if env_dir in readable or d.rule != RULE_NAMESPACE)
     in_order = iter(checks)
     everyone = [others[c] if c in others else next(in_order) for c in configs]
     mine_shown = {check.config.display for check in checks}
