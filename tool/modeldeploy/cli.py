@@ -13,7 +13,8 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import __version__, deployment_refs, helm_install, pipeline, progress, sharding
+from . import __version__, deployment_refs, helm_install, pipeline, processes, progress, sharding
+from .batch_render import MAX_JOBS
 from .diagnostics import ToolError
 from .reporters import FORMAT_CHOICES, reporter_for
 from .schema_registry import DEFAULT_KUBERNETES_VERSION
@@ -45,15 +46,39 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _jobs_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--jobs", "-j", type=_positive_int, metavar="N",
-                        help="helm processes (and checking processes) at once "
-                             "(default: the usable CPUs, at most 8)")
+    parser.add_argument("--jobs", "-j", type=_jobs, metavar="N",
+                        help="helm processes at once, 1 to 64; checking processes: at most one per "
+                             "usable CPU (default: the usable CPUs, at most 8)")
+
+
+def _timeout_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--timeout", type=_seconds, default=processes.DEFAULT_TIMEOUT_SECONDS,
+                        metavar="SECONDS", help="deadline for the whole run's helm processes; what is "
+                        "not rendered by then is reported (default "
+                        f"{processes.DEFAULT_TIMEOUT_SECONDS:g})")
 
 
 def _positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
     return int(text)
+
+
+def _jobs(text: str) -> int:
+    jobs = _positive_int(text)
+    if jobs > MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"{jobs} is more than {MAX_JOBS} (each job is a helm process)")
+    return jobs
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds <= 86400:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds from 0 to 86400")
+    return seconds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,7 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     render = sub.add_parser("render", help="validate, render with helm, check the manifests")
     _common(render)
     render.add_argument("-o", "--output-dir", type=Path, metavar="DIR",
-                        help="write DIR/<env>/<name>.yaml per deployment instead of stdout")
+                        help="write DIR/<env>/<name>.yaml per deployment instead of stdout; DIR then "
+                             "mirrors the configs under PATH (files of removed deployments go, files "
+                             "modeldeploy did not write stay) and changes in one step, only when the "
+                             "run succeeds")
+    _timeout_option(render)
     render.add_argument("--kubernetes-version", default=DEFAULT_KUBERNETES_VERSION, metavar="X.Y.Z",
                         help="Kubernetes version for core schemas and helm "
                              f"(default {DEFAULT_KUBERNETES_VERSION})")
@@ -121,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="as for render")
 
     _jobs_option(diff)
+    _timeout_option(diff)
 
     # (new subcommands: add their parser above this line)
     install = sub.add_parser("install-helm", help="install the pinned, checksum-verified helm")
@@ -147,6 +177,8 @@ def _options(args: argparse.Namespace) -> pipeline.Options:
         output_dir=getattr(args, "output_dir", None),
         jobs=getattr(args, "jobs", None),
         shard=_shard(args),
+        deadline=processes.Deadline.after(args.timeout) if getattr(args, "timeout", None) else None,
+        strict=getattr(args, "strict", False),
     )
 
 
@@ -279,13 +311,17 @@ def _summary(result: pipeline.RunResult) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        return run(sys.argv[1:] if argv is None else argv)
+        with processes.signals_as_exceptions():  # SIGTERM too unwinds: children killed, temp folders gone
+            return run(sys.argv[1:] if argv is None else argv)
     except ToolError as exc:
         sys.stderr.write(f"modeldeploy: error: {exc}\n")
         return EXIT_USAGE
     except KeyboardInterrupt:
         sys.stderr.write("modeldeploy: interrupted\n")
         return 130
+    except processes.Terminated as exc:
+        sys.stderr.write(f"modeldeploy: stopped by {exc}\n")
+        return 128 + exc.signum
     except BrokenPipeError:
         return EXIT_OK
     except Exception:

@@ -6,13 +6,18 @@ failing statuses stay apart in rule ids: `manifest-invalid` says the manifest is
 wrong, `manifest-no-schema` says we could not tell. When `kubeconform` is on PATH
 it runs too, over the same schema files, and its findings are reported under
 `kubeconform`.
+
+- `helm-output`: helm exited 0 but its output is no manifest stream: not YAML, no
+  Kubernetes object at all (empty), or (helm.py) bytes that are not UTF-8 or more than
+  the size cap. The config is not rendered.
+- `manifest-not-an-object`: a document of helm's output is not a Kubernetes object (a
+  list, a string, a mapping without apiVersion and kind).
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,13 +25,16 @@ import yaml
 
 from .diagnostics import Diagnostic, error
 from .helm_install import cache_dir
+from .processes import DEFAULT_TIMEOUT_SECONDS, Deadline, describe_output, run
 from .schema_registry import SchemaRegistry, kubeconform_locations
 
 RULE_INVALID = "manifest-invalid"
 RULE_NO_SCHEMA = "manifest-no-schema"
 RULE_NOT_OBJECT = "manifest-not-an-object"
+RULE_OUTPUT = "helm-output"
 RULE_KUBECONFORM = "kubeconform"
 MAX_ERRORS_PER_OBJECT = 20
+MAX_REPORT_BYTES = 16 << 20
 
 try:
     _Loader: Any = yaml.CSafeLoader
@@ -88,6 +96,32 @@ def _build(loader: Any, node: Any, seen: set[int]) -> Any:
     raise _Slow
 
 
+def read_manifests(manifests: str, report_path: str) -> tuple[list[Any], list[Diagnostic]]:
+    """`parse_manifests`, with output that is not YAML or holds no object as a diagnostic."""
+    try:
+        objects = parse_manifests(manifests)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1} of its output" if mark else ""
+        return [], [error(report_path, 1, 1, f"helm printed text that is not YAML{where}: "
+                          f"{exc.problem or exc.context or 'a syntax error'}", RULE_OUTPUT)]
+    except (yaml.YAMLError, RecursionError) as exc:
+        what = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split("\n")[0]
+        return [], [error(report_path, 1, 1, f"helm printed text that is not YAML: {what}", RULE_OUTPUT)]
+    if not objects:
+        return [], [error(report_path, 1, 1, "helm printed no Kubernetes object for this config "
+                          "(empty output): nothing would be deployed", RULE_OUTPUT)]
+    return objects, []
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping without apiVersion and kind"
+    if isinstance(value, list):
+        return "a list"
+    return "a string" if isinstance(value, str) else f"a {type(value).__name__}"
+
+
 def describe(obj: dict[str, Any]) -> str:
     name = (obj.get("metadata") or {}).get("name", "?") if isinstance(obj.get("metadata"), dict) else "?"
     return f"{obj.get('kind', '?')}/{name}"
@@ -101,8 +135,8 @@ def check_objects(objects: list[Any], registry: SchemaRegistry, report_path: str
         if not isinstance(obj, dict) or not isinstance(obj.get("apiVersion"), str) \
                 or not isinstance(obj.get("kind"), str):
             statuses.append(ObjectStatus("?", "?", "not-an-object"))
-            problems.append(error(report_path, 1, 1, "the chart rendered a document without "
-                                  "apiVersion and kind", RULE_NOT_OBJECT))
+            problems.append(error(report_path, 1, 1, "helm printed a document that is not a Kubernetes "
+                                  f"object ({_kind_of(obj)})", RULE_NOT_OBJECT))
             continue
         label = describe(obj)
         ref = registry.find(obj["apiVersion"], obj["kind"])
@@ -126,7 +160,7 @@ def kubeconform_available() -> str | None:
 
 
 def run_kubeconform(binary: str, manifests: str, objects: list[Any], registry: SchemaRegistry,
-                    report_path: str) -> list[Diagnostic]:
+                    report_path: str, deadline: Deadline | None = None) -> list[Diagnostic]:
     """Run kubeconform offline on the same schema files; its findings as diagnostics."""
     kinds = [(o["apiVersion"], o["kind"]) for o in objects if isinstance(o, dict)
              and isinstance(o.get("apiVersion"), str) and isinstance(o.get("kind"), str)]
@@ -135,16 +169,22 @@ def run_kubeconform(binary: str, manifests: str, objects: list[Any], registry: S
     for location in locations:
         args += ["-schema-location", location]
     args.append("-")
+    deadline = deadline or Deadline.after(DEFAULT_TIMEOUT_SECONDS)
     try:
-        proc = subprocess.run(args, input=manifests, capture_output=True, text=True,
-                              timeout=120, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        proc = run(args, deadline=deadline, max_stdout=MAX_REPORT_BYTES, stdin=manifests.encode("utf-8"))
+    except OSError as exc:
         return [error(report_path, 1, 1, f"kubeconform could not run: {exc}", RULE_KUBECONFORM)]
+    if proc.timed_out or proc.too_much:
+        why = f"did not finish before {deadline.describe()}" if proc.timed_out \
+            else f"printed more than {MAX_REPORT_BYTES >> 20} MB on {proc.too_much}"
+        return [error(report_path, 1, 1, f"kubeconform {why}", RULE_KUBECONFORM)]
     try:
-        report = json.loads(proc.stdout or "{}")
-    except json.JSONDecodeError:
+        report = json.loads(proc.stdout or b"{}")
+        if not isinstance(report, dict):
+            raise ValueError("not an object")
+    except ValueError:
         return [error(report_path, 1, 1, "kubeconform printed no JSON: "
-                      f"{(proc.stdout + proc.stderr).strip()[:300]}", RULE_KUBECONFORM)]
+                      f"{describe_output(proc.stdout + proc.stderr, 300)}", RULE_KUBECONFORM)]
     problems = []
     for resource in report.get("resources") or []:
         status = resource.get("status", "")
