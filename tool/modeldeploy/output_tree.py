@@ -164,13 +164,15 @@ class OutputTree:
                 seen = self._carry_over(old, owned)
                 self._write_manifest(owned)
                 _fsync_tree(self.build)
-                old_tree = _swap(self.build, self.target)
-                _fsync(self.target.parent)
-                if old_tree is not None:
-                    _move_late_arrivals(old_tree, self.target, seen)
-                    shutil.rmtree(old_tree, ignore_errors=True)
-                    processes.forget(old_tree)
-        self.closed = True
+                with processes.signals_deferred():  # swapped and cleaned up, or not swapped at all
+                    old_tree = _swap(self.build, self.target)
+                    self.closed = True
+                    with suppress(OSError):  # swapped already: too late to say "left as it was"
+                        _fsync(self.target.parent)
+                    if old_tree is not None:
+                        _move_late_arrivals(old_tree, self.target, seen)
+                        shutil.rmtree(old_tree, ignore_errors=True)
+                        processes.forget(old_tree)
         self._release()
 
     def _carry_over(self, old: Mapping[str, str], owned: Mapping[str, str]) -> set[str]:
@@ -439,7 +441,11 @@ def _swap(build: Path, target: Path) -> Path | None:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         processes.restore_if_killed(aside, target)
         os.rename(target, aside)
-        os.rename(build, target)
+        try:
+            os.rename(build, target)
+        except OSError:
+            os.rename(aside, target)
+            raise
         processes.forget(build)
         processes.forget(aside)
         processes.remove_if_killed(aside)

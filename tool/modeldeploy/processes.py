@@ -5,8 +5,10 @@ Rules:
   helm (or kubeconform) process ask the kernel for SIGKILL when their parent dies
   (`prctl(PR_SET_PDEATHSIG)`, Linux); one forked just as the parent died sees it and exits.
 - SIGTERM and SIGHUP become the `Terminated` exception in the main thread, as Ctrl-C
-  becomes KeyboardInterrupt: `finally` blocks kill the running children (`kill_running`)
-  and remove the temporary folders. A second signal during that clean-up is ignored.
+  becomes KeyboardInterrupt. First the handler kills the running children and lets no
+  new one start; then `finally` blocks remove the temporary folders. A second signal
+  during that clean-up is ignored; a step that must not be cut in half (swapping the
+  output folder) defers the exception to its end (`signals_deferred`).
 - Temporary folders are also registered with a watcher process (its own session, its
   stdin a pipe from us): when the pipe closes, that is when modeldeploy and its workers
   are gone, SIGKILL included, it removes what is still registered, and puts back an
@@ -123,9 +125,11 @@ def signals_as_exceptions() -> Iterator[None]:
     def handler(signum: int, frame: object) -> None:
         for other in handled:  # the clean-up the exception starts must not be cut short
             signal.signal(other, signal.SIG_IGN)
-        if signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        raise Terminated(signum)
+        stop_children()
+        if _deferred:
+            _deferred.append(signum)
+            return
+        _raise_for(signum)
 
     previous = {signum: signal.getsignal(signum) for signum in handled}
     for signum in handled:
@@ -136,6 +140,33 @@ def signals_as_exceptions() -> Iterator[None]:
     finally:
         for signum, action in previous.items():
             signal.signal(signum, action if action is not None else signal.SIG_DFL)
+        global _stopping
+        _stopping = False
+
+
+def _raise_for(signum: int) -> None:
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise Terminated(signum)
+
+
+_deferred: list[int] = []  # [0, signals that arrived] while a step defers them
+
+
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """A step a signal must not cut in half (main thread): the signal's exception comes at its end."""
+    if _deferred:  # nested
+        yield
+        return
+    _deferred.append(0)
+    try:
+        yield
+    finally:
+        arrived = _deferred[1:]
+        _deferred.clear()
+        if arrived:
+            _raise_for(arrived[0])
 
 
 # --- running a child with a deadline and an output cap ------------------------------------------------
@@ -150,21 +181,26 @@ class Finished:
 
 
 _running: set[subprocess.Popen[bytes]] = set()
-_running_lock = threading.Lock()
+_running_lock = threading.RLock()  # also taken by the signal handler, in the main thread
+_stopping = False  # a signal arrived: no new child
 _CHUNK = 1 << 16
 
 
 def run(args: Sequence[str], *, deadline: Deadline, max_stdout: int, max_stderr: int = 1 << 20,
         env: Mapping[str, str] | None = None, cwd: Path | None = None, stdin: bytes | None = None,
         ) -> Finished:
-    """Run `args` until it exits, the deadline passes or an output exceeds its cap (then it is killed)."""
-    if deadline.passed:
+    """Run `args` until it exits, the deadline passes or an output exceeds its cap (then it is killed).
+
+    After a signal (`stop_children`), nothing starts: the result says timed out."""
+    if deadline.passed or _stopping:
         return Finished(None, b"", b"", timed_out=True)
     proc = subprocess.Popen(args, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd,
                             preexec_fn=child_setup())  # prctl only: no lock a thread could hold
     with _running_lock:
         _running.add(proc)
+        if _stopping:  # the signal came while it started
+            proc.kill()
     try:
         return _collect(proc, deadline, max_stdout, max_stderr, stdin)
     finally:
@@ -228,11 +264,19 @@ def _collect(proc: subprocess.Popen[bytes], deadline: Deadline, max_stdout: int,
 
 
 def kill_running() -> None:
-    """Kill every child `run` is waiting for (on the way out after a signal)."""
+    """Kill every child `run` is waiting for (on the way out of a failed step)."""
     with _running_lock:
         for proc in list(_running):
             if proc.poll() is None:
                 proc.kill()
+
+
+def stop_children() -> None:
+    """After a signal: kill the running children and start no new one (until `signals_as_exceptions` ends)."""
+    global _stopping
+    with _running_lock:
+        _stopping = True
+        kill_running()
 
 
 def decode_output(data: bytes) -> str:
