@@ -87,7 +87,8 @@ def test_a_hanging_helm_is_waited_for_once_until_the_deadline(tmp_path: Path) ->
     assert still_alive(helm_calls(helm), 5) == set()
     assert proc.stdout == ""
     for config in configs:
-        line = next(line for line in proc.stderr.splitlines() if line.startswith(str(config.relative_to(root))))
+        shown = str(config.relative_to(root))
+        line = next(line for line in proc.stderr.splitlines() if line.startswith(shown))
         assert "did not finish before the run's deadline (--timeout 3 s)" in line
         assert line.endswith("[helm-template]")
 
@@ -95,8 +96,9 @@ def test_a_hanging_helm_is_waited_for_once_until_the_deadline(tmp_path: Path) ->
 def test_diff_with_a_hanging_helm_stops_at_the_deadline(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     configs = repo(root, 3)
-    env = cli_env(fake_helm(tmp_path, "helm", HANG), GIT_CONFIG_GLOBAL=os.devnull, GIT_AUTHOR_NAME="t",
-                  GIT_AUTHOR_EMAIL="t@example.com", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.com")
+    env = cli_env(fake_helm(tmp_path, "helm", HANG), GIT_CONFIG_GLOBAL=os.devnull,
+                  GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com",
+                  GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.com")
     (root / ".git").rmdir()
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
         subprocess.run(["git", *args], cwd=root, env=env, check=True)
@@ -128,7 +130,7 @@ def test_jobs_has_an_upper_bound(tmp_path: Path, run_cli: RunCli) -> None:
     while proc.poll() is None:
         peak = max(peak, len(descendants(proc.pid)))
         time.sleep(0.02)
-    out, err = proc.communicate()
+    _, err = proc.communicate()
     assert proc.returncode == 0, err
     # 64 helm processes at most, checking processes one per usable CPU, one watcher.
     assert peak <= 64 + batch_render.usable_cpus() + 1, peak
@@ -157,8 +159,10 @@ def test_helm_output_is_read_up_to_a_cap(tmp_path: Path, run_cli: RunCli) -> Non
 GARBAGE = {
     "not YAML": ("sys.stdout.write('---\\n# Source: x/templates/a.yaml\\nkind: [unclosed\\n  : :\\n')\n",
                  "helm printed text that is not YAML at line 4, column 3 of its output", "helm-output"),
-    "not UTF-8": ("sys.stdout.buffer.write(b'---\\napiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: \\xff\\xfe\\n')\n",
-                  "helm v4.1.4 template printed bytes that are not UTF-8 (byte 53 of its output", "helm-output"),
+    "not UTF-8": ("sys.stdout.buffer.write(b'---\\napiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n'"
+                  " b'  name: \\xff\\xfe\\n')\n",
+                  "helm v4.1.4 template printed bytes that are not UTF-8 (byte 53 of its output",
+                  "helm-output"),
     "NUL bytes": ("sys.stdout.buffer.write(b'---\\napiVersion: v1\\x00\\nkind: ConfigMap\\n')\n",
                   "helm printed text that is not YAML", "helm-output"),
     "a list": ("sys.stdout.write('---\\n- a\\n- b\\n')\n",
@@ -172,7 +176,8 @@ GARBAGE = {
     "empty": ("", "helm printed no Kubernetes object for this config (empty output)", "helm-output"),
     "only separators": ("sys.stdout.write('---\\n# Source: x\\n---\\n')\n",
                         "helm printed no Kubernetes object for this config", "helm-output"),
-    "garbage on stderr": ("sys.stderr.buffer.write(b'\\xff\\xfe\\x1b[31mError: bad\\x00\\x07\\n')\nsys.exit(1)\n",
+    "garbage on stderr": ("sys.stderr.buffer.write(b'\\xff\\xfe\\x1b[31mError: bad\\x00\\x07\\n')\n"
+                          "sys.exit(1)\n",
                           "helm v4.1.4 template failed: \\xff\\xfe\\x1b[31mError: bad\\x00\\x07",
                           "helm-template"),
     "exit 1, nothing said": ("sys.exit(1)\n", "helm v4.1.4 template failed: helm exited 1", "helm-template"),
@@ -229,8 +234,8 @@ def test_a_deadline_that_passes_mid_run_reports_the_rest(tmp_path: Path) -> None
     helm = fake_helm(tmp_path, "helm", "if any('slow' in a for a in sys.argv):\n    time.sleep(600)\n"
                      "os.execv(REAL, [REAL, *sys.argv[1:]])\n")
     before = snapshot(root)
-    proc = subprocess.run([sys.executable, "-m", "modeldeploy", "render", "--timeout", "4", "-o", "out"], cwd=root,
-                          env=cli_env(helm), capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "modeldeploy", "render", "--timeout", "4", "-o", "out"],
+                          cwd=root, env=cli_env(helm), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
     errors = [line for line in proc.stderr.splitlines() if ": error: " in line]
     assert errors == [f"{Path('model-deployments/test/slow/config.yaml')}:1:1: error: helm v4.1.4 template "

@@ -66,7 +66,7 @@ import yaml
 from . import helm as helm_runner
 from . import manifest_check, processes
 from .config_check import ConfigCheck, check_config
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, ToolError
 from .discovery import ConfigFile
 from .environments import Environment
 from .memo_validator import MemoRegistry
@@ -454,6 +454,10 @@ def render_many(helm: helm_runner.Helm, checks: Sequence[ConfigCheck], kubernete
         pool = cf.ThreadPoolExecutor(max_workers=jobs)
         try:
             yield from _Scheduler(helm, checks, kubernetes_version, jobs, batch, pool, tmp, deadline).run()
+        except OSError as exc:  # writing the wrapper charts and values files: a full TMPDIR...
+            processes.kill_running()
+            raise ToolError(f"cannot write helm's input files in {tmp}: {exc.strerror or exc} (TMPDIR "
+                            "names another place)") from exc
         except BaseException:  # a signal, an error, or the caller stopped early: no helm waits on
             processes.kill_running()
             raise

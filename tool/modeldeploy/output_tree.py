@@ -203,13 +203,17 @@ class OutputTree:
                 _link_or_copy(entry, destination, info)
             except (FileExistsError, NotADirectoryError) as exc:
                 raise _in_the_way(self.target / rel, rel) from exc
-        for rel, info in reversed(folders):  # the folders that stay keep their modes and owners
+        changed = {folder for rel in [*self.written, *(r for r in old if r not in owned)]
+                   for folder in _folders_above(rel)}
+        for rel, info in reversed(folders):  # the folders that stay keep mode, owner and (unchanged) time
             made = self.build / rel if rel else self.build
             if not made.is_dir():
                 continue
             with suppress(OSError):
                 os.chown(made, info.st_uid, info.st_gid)
             os.chmod(made, stat.S_IMODE(info.st_mode))
+            if rel not in changed:
+                os.utime(made, ns=(info.st_atime_ns, info.st_mtime_ns))
         return seen
 
     def _write_manifest(self, owned: Mapping[str, str]) -> None:
@@ -335,6 +339,14 @@ def _walk(root: Path) -> Iterator[tuple[str, os.DirEntry[str], os.stat_result]]:
                 yield rel, entry, info
                 if stat.S_ISDIR(info.st_mode):
                     stack.append(rel)
+
+
+def _folders_above(rel: str) -> Iterator[str]:
+    """"" and every folder above `rel`: "a/b/c" gives "", "a", "a/b"."""
+    parts = rel.split("/")[:-1]
+    yield ""
+    for end in range(1, len(parts) + 1):
+        yield "/".join(parts[:end])
 
 
 def _link_or_copy(entry: os.DirEntry[str], destination: Path, info: os.stat_result) -> None:

@@ -36,6 +36,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from .diagnostics import ToolError
+
 DEFAULT_TIMEOUT_SECONDS = 600.0
 _PR_SET_PDEATHSIG = 1
 
@@ -363,8 +365,14 @@ def forget(path: Path) -> None:
 
 @contextmanager
 def temporary_directory(prefix: str) -> Iterator[Path]:
-    """A private temporary folder, removed on the way out, by the watcher if we are killed."""
-    path = Path(tempfile.mkdtemp(prefix=prefix))
+    """A private temporary folder, removed on the way out, by the watcher if we are killed.
+
+    Failing to create it (a full or read-only TMPDIR) is a ToolError."""
+    try:
+        path = Path(tempfile.mkdtemp(prefix=prefix))
+    except OSError as exc:
+        raise ToolError(f"cannot create a temporary folder in {tempfile.gettempdir()}: {exc.strerror} "
+                        "(TMPDIR names another place)") from exc
     remove_if_killed(path)
     try:
         yield path
