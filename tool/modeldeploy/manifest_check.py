@@ -2,11 +2,14 @@
 
 Every object gets a status: valid, invalid (the schema rejects it) or
 "could not check" (no schema for its kind, or not a Kubernetes object). The two
-failing statuses stay apart in rule ids: `manifest-invalid` says the manifest is
-wrong, `manifest-no-schema` says we could not tell. When `kubeconform` is on PATH
-it runs too, over the same schema files, and its findings are reported under
-`kubeconform`.
+failing statuses stay apart in rule ids:
 
+- `manifest-invalid`: `manifest-invalid` says the manifest is wrong, `manifest-no-schema`
+  says we could not tell.
+- `manifest-no-schema`: `manifest-invalid` says the manifest is wrong,
+  `manifest-no-schema` says we could not tell.
+- `kubeconform`: when `kubeconform` is on PATH it runs too, over the same schema
+  files, and its findings are reported under this id.
 - `helm-output`: helm exited 0 but its output is no manifest stream: not YAML, no
   Kubernetes object at all (empty), or (helm.py) bytes that are not UTF-8 or more than
   the size cap. The config is not rendered.

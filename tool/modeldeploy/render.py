@@ -3,10 +3,10 @@
 The config file itself is the values file, the release is named after the model
 and the namespace comes from the environment. Helm's own failures (a template
 error, the chart's values.schema.json) are reported against the config under
-`helm-template`, at the offending key when helm names one; so is a helm that does not
-finish before the run's deadline (`--timeout`). Output helm printed that is not
-manifests (bytes that are not UTF-8, more than helm.MAX_OUTPUT_BYTES) is reported
-under manifest_check.RULE_OUTPUT.
+`helm-template`, at the offending key when helm names one. A helm that does not
+finish before the run's deadline (`--timeout`) is reported under `helm-template` too.
+Output helm printed that is not manifests (bytes that are not UTF-8, more than
+helm.MAX_OUTPUT_BYTES) is reported under manifest_check.RULE_OUTPUT.
 """
 
 from __future__ import annotations
