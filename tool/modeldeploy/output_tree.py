@@ -81,6 +81,10 @@ class OutputTree:
         self.written: dict[str, str] = {}  # file -> config key
         self.repeated: set[str] = set()
         self.closed = False
+        try:  # files it wrote last time: one with the same bytes is linked, not written again
+            self.previous = _read_manifest(target, shown) if target.is_dir() else {}
+        except ToolError:
+            self.previous = {}  # commit says why
 
     # --- opening ---------------------------------------------------------------------------------
     @classmethod
@@ -120,6 +124,9 @@ class OutputTree:
     def _write_file(self, rel: str, data: str) -> None:
         path = self.build / rel
         path.parent.mkdir(parents=True, exist_ok=True)
+        payload = data.encode("utf-8")
+        if rel in self.previous and self._link_unchanged(rel, payload, path):
+            return
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         try:
             with suppress(FileNotFoundError, NotADirectoryError):  # keep the mode of the file it replaces
@@ -127,11 +134,28 @@ class OutputTree:
                 if stat.S_ISREG(replaced):
                     os.fchmod(fd, stat.S_IMODE(replaced))
             with os.fdopen(fd, "wb", closefd=False) as handle:
-                handle.write(data.encode("utf-8"))
+                handle.write(payload)
                 handle.flush()
                 os.fsync(handle.fileno())
         finally:
             os.close(fd)
+
+    def _link_unchanged(self, rel: str, payload: bytes, path: Path) -> bool:
+        """Hard-link DIR's file when it already holds `payload` (no write, no fsync, its time kept)."""
+        old = self.target / rel
+        try:
+            if not stat.S_ISREG(old.lstat().st_mode) or old.stat().st_size != len(payload):
+                return False
+            os.link(old, path, follow_symlinks=False)
+        except OSError:
+            return False
+        try:
+            if path.read_bytes() == payload:  # read through the link: what the new tree holds
+                return True
+        except OSError:
+            pass
+        path.unlink()
+        return False
 
     def _finish_writes(self) -> None:
         try:
@@ -171,7 +195,7 @@ class OutputTree:
                         _fsync(self.target.parent)
                     if old_tree is not None:
                         _move_late_arrivals(old_tree, self.target, seen)
-                        shutil.rmtree(old_tree, ignore_errors=True)
+                        _remove_tree(old_tree)
                         processes.forget(old_tree)
         self._release()
 
@@ -381,6 +405,21 @@ def _move_late_arrivals(old_tree: Path, target: Path, seen: set[str]) -> None:
             destination.parent.mkdir(parents=True, exist_ok=True)
             os.rename(entry.path, destination)
             seen.add(rel)
+
+
+def _remove_tree(root: Path) -> None:
+    """shutil.rmtree, its files unlinked on threads: freeing blocks one by one can be slow (discard)."""
+    files = [entry.path for _, entry, info in _walk(root) if not stat.S_ISDIR(info.st_mode)]
+    with cf.ThreadPoolExecutor(max_workers=_WRITERS) as pool:
+        for start in range(0, len(files), 64):
+            pool.submit(_unlink_all, files[start:start + 64])
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _unlink_all(paths: list[str]) -> None:
+    for path in paths:
+        with suppress(OSError):
+            os.unlink(path)
 
 
 def _fsync(path: Path) -> None:
