@@ -132,9 +132,10 @@ def test_jobs_has_an_upper_bound(tmp_path: Path, run_cli: RunCli) -> None:
         time.sleep(0.02)
     _, err = proc.communicate()
     assert proc.returncode == 0, err
-    # 64 helm processes at most, checking processes one per usable CPU, one watcher.
-    assert peak <= 64 + batch_render.usable_cpus() + 1, peak
-    assert batch_render.Workers(64).count == min(64, batch_render.usable_cpus())
+    # 64 helm processes at most, checking processes at most max(8, CPUs), one watcher.
+    assert peak <= 64 + batch_render.max_workers() + 1, peak
+    assert batch_render.Workers(64).count == min(64, max(8, batch_render.usable_cpus()))
+    assert batch_render.Workers(2).count == 2
 
 
 def test_helm_output_is_read_up_to_a_cap(tmp_path: Path, run_cli: RunCli) -> None:

@@ -38,8 +38,8 @@ own config, with helm's own message. A batch that does not finish before the run
 deadline (`--timeout`) is not split: it would only wait again, so each of its
 deployments is reported as not rendered in time.
 
-Processes: `--jobs` helm processes at once (at most MAX_JOBS), worker processes for the
-checks (at most one per usable CPU); all of them die with modeldeploy (processes.py).
+Processes: `--jobs` helm processes at once (at most MAX_JOBS), as many worker processes
+for the checks, at most `max_workers()`; all of them die with modeldeploy (processes.py).
 """
 
 from __future__ import annotations
@@ -120,6 +120,12 @@ def usable_cpus() -> int:
 def default_jobs() -> int:
     """The usable CPUs, at most 8."""
     return min(MAX_DEFAULT_JOBS, usable_cpus())
+
+
+def max_workers() -> int:
+    """Worker processes at most, whatever --jobs says: the checks are CPU-bound, so more than
+    the usable CPUs (or 8 on a small machine) would only cost memory."""
+    return max(MAX_DEFAULT_JOBS, usable_cpus())
 
 
 # --- the chart -------------------------------------------------------------------------------
@@ -670,8 +676,7 @@ class Workers:
     queue on the GIL), forked on first need while the process has a single thread."""
 
     def __init__(self, jobs: int | None) -> None:
-        # CPU-bound work: more processes than usable CPUs only cost memory.
-        self.count = max(1, min(jobs or default_jobs(), usable_cpus()))
+        self.count = max(1, min(jobs or default_jobs(), max_workers()))
         self.pool: cf.ProcessPoolExecutor | None = None
 
     def get(self, expected: int) -> cf.ProcessPoolExecutor | None:

@@ -47,8 +47,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _jobs_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", "-j", type=_jobs, metavar="N",
-                        help="helm processes at once, 1 to 64; checking processes: at most one per "
-                             "usable CPU (default: the usable CPUs, at most 8)")
+                        help="helm processes (and checking processes) at once, 1 to 64; checking "
+                             "processes at most max(8, the usable CPUs) (default: the usable CPUs, "
+                             "at most 8)")
 
 
 def _timeout_option(parser: argparse.ArgumentParser) -> None:
