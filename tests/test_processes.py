@@ -175,6 +175,14 @@ GARBAGE = {
                                "not a Kubernetes object (a mapping without apiVersion and kind)",
                                "manifest-not-an-object"),
     "empty": ("", "helm printed no Kubernetes object for this config (empty output)", "helm-output"),
+    "an alias bomb": ("sys.stdout.write('---\\napiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: x}\\n'"
+                      " + 'a0: &a0 [x, x, x, x, x, x, x, x, x, x]\\n' + ''.join("
+                      "f'a{i}: &a{i} [' + ', '.join([f'*a{i - 1}'] * 10) + ']\\n' for i in range(1, 9)))\n",
+                      "helm printed YAML that cannot be checked: its aliases expand to more than 1,000,000",
+                      "helm-output"),
+    "a recursive alias": ("sys.stdout.write('---\\napiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: x}\\n'"
+                          " 'data: &d {k: *d}\\n')\n",
+                          "an alias refers to a node that contains it", "helm-output"),
     "only separators": ("sys.stdout.write('---\\n# Source: x\\n---\\n')\n",
                         "helm printed no Kubernetes object for this config", "helm-output"),
     "garbage on stderr": ("sys.stderr.buffer.write(b'\\xff\\xfe\\x1b[31mError: bad\\x00\\x07\\n')\n"

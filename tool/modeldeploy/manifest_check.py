@@ -59,12 +59,42 @@ class _Slow(Exception):
     """Not a plain tree of text keys: PyYAML's own constructor builds this document."""
 
 
+MAX_EXPANDED_NODES = 1_000_000  # a document as its reader sees it, aliases expanded
+
+
+class AliasError(yaml.YAMLError):
+    """Aliases that refer to themselves, or expand to more nodes than any manifest has."""
+
+
+def _expanded_size(node: Any, sizes: dict[int, int], open_nodes: set[int]) -> int:
+    """Nodes of the document with every alias expanded (each node counted once per use)."""
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if key in open_nodes:
+        raise AliasError("an alias refers to a node that contains it (a recursive structure)")
+    open_nodes.add(key)
+    size = 1
+    if isinstance(node, yaml.MappingNode):
+        size += sum(_expanded_size(k, sizes, open_nodes) + _expanded_size(v, sizes, open_nodes)
+                    for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded_size(item, sizes, open_nodes) for item in node.value)
+    if size > MAX_EXPANDED_NODES:
+        raise AliasError(f"its aliases expand to more than {MAX_EXPANDED_NODES:,} nodes")
+    open_nodes.discard(key)
+    sizes[key] = size
+    return size
+
+
 def parse_manifests(text: str) -> list[Any]:
     """The documents of a manifest stream: PyYAML's values, twice as fast on helm output.
 
     PyYAML composes and resolves the nodes as always; plain trees (text keys, maps and
     lists, no anchors reused, no merge keys) are then built directly, every scalar not
-    text by PyYAML's own constructor. Anything else: PyYAML builds the whole document.
+    text by PyYAML's own constructor. Anything else: PyYAML builds the whole document,
+    unless its aliases refer to themselves or expand beyond MAX_EXPANDED_NODES
+    (AliasError): checking or diffing it would never end.
     """
     loader = _Loader(text)
     try:
@@ -74,6 +104,7 @@ def parse_manifests(text: str) -> list[Any]:
             try:
                 documents.append(_build(loader, node, set()))
             except _Slow:
+                _expanded_size(node, {}, set())
                 documents.append(loader.construct_document(node))
         return [doc for doc in documents if doc is not None]
     finally:
@@ -108,6 +139,8 @@ def read_manifests(manifests: str, report_path: str) -> tuple[list[Any], list[Di
         where = f" at line {mark.line + 1}, column {mark.column + 1} of its output" if mark else ""
         return [], [error(report_path, 1, 1, f"helm printed text that is not YAML{where}: "
                           f"{exc.problem or exc.context or 'a syntax error'}", RULE_OUTPUT)]
+    except AliasError as exc:
+        return [], [error(report_path, 1, 1, f"helm printed YAML that cannot be checked: {exc}", RULE_OUTPUT)]
     except (yaml.YAMLError, RecursionError) as exc:
         what = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split("\n")[0]
         return [], [error(report_path, 1, 1, f"helm printed text that is not YAML: {what}", RULE_OUTPUT)]
