@@ -66,35 +66,32 @@ class AliasError(yaml.YAMLError):
     """Aliases that refer to themselves, or expand to more nodes than any manifest has."""
 
 
-def _expanded_size(node: Any, sizes: dict[int, int], open_nodes: set[int]) -> int:
-    """Nodes of the document with every alias expanded (each node counted once per use)."""
-    key = id(node)
+def _expanded_size(value: Any, sizes: dict[int, int], open_values: set[int]) -> int:
+    """Values in a document with every shared part (an alias) counted once per use."""
+    if not isinstance(value, (dict, list)):
+        return 1
+    key = id(value)
     if key in sizes:
         return sizes[key]
-    if key in open_nodes:
+    if key in open_values:
         raise AliasError("an alias refers to a node that contains it (a recursive structure)")
-    open_nodes.add(key)
-    size = 1
-    if isinstance(node, yaml.MappingNode):
-        size += sum(_expanded_size(k, sizes, open_nodes) + _expanded_size(v, sizes, open_nodes)
-                    for k, v in node.value)
-    elif isinstance(node, yaml.SequenceNode):
-        size += sum(_expanded_size(item, sizes, open_nodes) for item in node.value)
+    open_values.add(key)
+    items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+    size = 1 + sum(_expanded_size(item, sizes, open_values) for item in items)
     if size > MAX_EXPANDED_NODES:
         raise AliasError(f"its aliases expand to more than {MAX_EXPANDED_NODES:,} nodes")
-    open_nodes.discard(key)
+    open_values.discard(key)
     sizes[key] = size
     return size
 
 
-def parse_manifests(text: str) -> list[Any]:
+def parse_manifests(text: str, shared: list[Any] | None = None) -> list[Any]:
     """The documents of a manifest stream: PyYAML's values, twice as fast on helm output.
 
     PyYAML composes and resolves the nodes as always; plain trees (text keys, maps and
     lists, no anchors reused, no merge keys) are then built directly, every scalar not
     text by PyYAML's own constructor. Anything else: PyYAML builds the whole document,
-    unless its aliases refer to themselves or expand beyond MAX_EXPANDED_NODES
-    (AliasError): checking or diffing it would never end.
+    and appends it to `shared` too (only these can share parts, through aliases).
     """
     loader = _Loader(text)
     try:
@@ -104,8 +101,9 @@ def parse_manifests(text: str) -> list[Any]:
             try:
                 documents.append(_build(loader, node, set()))
             except _Slow:
-                _expanded_size(node, {}, set())
                 documents.append(loader.construct_document(node))
+                if shared is not None:
+                    shared.append(documents[-1])
         return [doc for doc in documents if doc is not None]
     finally:
         loader.dispose()
@@ -131,9 +129,15 @@ def _build(loader: Any, node: Any, seen: set[int]) -> Any:
 
 
 def read_manifests(manifests: str, report_path: str) -> tuple[list[Any], list[Diagnostic]]:
-    """`parse_manifests`, with output that is not YAML or holds no object as a diagnostic."""
+    """`parse_manifests`, with output that is not YAML or holds no object as a diagnostic; so are
+    aliases that refer to themselves or expand beyond MAX_EXPANDED_NODES (checking or diffing
+    them would never end)."""
     try:
-        objects = parse_manifests(manifests)
+        shared: list[Any] = []
+        objects = parse_manifests(manifests, shared)
+        sizes: dict[int, int] = {}
+        for document in shared:
+            _expanded_size(document, sizes, set())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1} of its output" if mark else ""
