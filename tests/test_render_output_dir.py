@@ -207,7 +207,7 @@ def _immutable(path: Path) -> bool:
         if shutil.which("chattr") else False
 
 
-@pytest.mark.parametrize("case", ["file", "fifo", "read-only", "immutable", "read-only inside",
+@pytest.mark.parametrize("case", ["file", "fifo", "file above", "read-only", "immutable", "read-only inside",
                                   "read-only parent", "holds the working directory", "in the way"])
 def test_an_output_folder_that_cannot_be_replaced_is_exit_2(tmp_path: Path, case: str) -> None:
     root = tmp_path / "repo"
@@ -217,9 +217,11 @@ def test_an_output_folder_that_cannot_be_replaced_is_exit_2(tmp_path: Path, case
     as_user = as_ordinary_user()
     cwd = root
     expected = "is not writable"
-    if case in ("file", "fifo"):
-        target.write_text("x") if case == "file" else os.mkfifo(target)
-        expected = "is a file, not a folder" if case == "file" else "is a FIFO, not a folder"
+    if case in ("file", "fifo", "file above"):
+        target.write_text("x") if case != "fifo" else os.mkfifo(target)
+        expected = "is a FIFO, not a folder" if case == "fifo" else f"{target} is a file, not a folder"
+        if case == "file above":
+            target = target / "sub"
     elif case == "holds the working directory":
         target = root
         expected = "the folder holds"

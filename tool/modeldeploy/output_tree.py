@@ -270,9 +270,10 @@ class OutputTree:
 # --- checks --------------------------------------------------------------------------------------
 
 def _check_target(shown: str, target: Path, protected: Sequence[Path]) -> None:
-    if os.path.lexists(target) and not target.is_dir():
-        kind = _kind(target.lstat().st_mode)
-        raise ToolError(f"-o {shown}: {target} is {kind}, not a folder; give a folder (it is created "
+    existing = next(p for p in [target, *target.parents] if os.path.lexists(p))
+    if not existing.is_dir():
+        kind = _kind(existing.lstat().st_mode)
+        raise ToolError(f"-o {shown}: {existing} is {kind}, not a folder; give a folder (it is created "
                         "if missing)")
     for path in protected:
         real = Path(os.path.realpath(path))
