@@ -305,12 +305,20 @@ def test_a_kill_at_any_moment_leaves_the_old_tree_or_the_new_one(tmp_path: Path,
     new = contents(out)
     assert new != old and b"cafe" in new["dev/model-000.yaml"] and "dev/gone.yaml" not in new
     outcomes = []
-    for fraction in (0.2, 0.5, 0.8, 0.9, 0.95, 0.98, 1.0, 1.02, 1.05):
+    # Kills while rendering, then as soon as the build folder holds its list (the commit
+    # has begun: fsync, swap, removing the old tree), then no kill.
+    for moment in (0.1, 0.3, 0.5, "commit", "commit", "commit", "no kill"):
         shutil.rmtree(out)
         shutil.copytree(template, out, symlinks=True)
         proc = start_cli(["render", "-o", "out", "--jobs", "2"], root, env)
         try:
-            time.sleep(duration * fraction)
+            if isinstance(moment, float):
+                time.sleep(duration * moment)
+            elif moment == "commit":
+                wait_until(lambda: bool(list(root.glob(f".out.modeldeploy-*/{MANIFEST}")))
+                           or proc.poll() is not None, 120)
+            else:
+                proc.wait(120)
             if proc.poll() is None:
                 os.kill(proc.pid, signal.SIGKILL)
             proc.communicate(timeout=60)
@@ -318,9 +326,10 @@ def test_a_kill_at_any_moment_leaves_the_old_tree_or_the_new_one(tmp_path: Path,
             stop(proc)
         assert wait_until(lambda: leftovers(out) == [], 15), leftovers(out)
         now = contents(out)
-        assert now in (old, new), fraction
+        assert now in (old, new), moment
         outcomes.append("new" if now == new else "old")
-    assert "old" in outcomes and "new" in outcomes, outcomes
+    assert outcomes[:3] == ["old"] * 3, outcomes  # killed while rendering: DIR as it was
+    assert outcomes[-1] == "new", outcomes  # the run that was not killed
 
 
 def test_leftovers_of_killed_runs_are_cleaned_up_by_the_next_run(tmp_path: Path, run_cli: RunCli) -> None:
