@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -315,8 +316,7 @@ def test_a_kill_at_any_moment_leaves_the_old_tree_or_the_new_one(tmp_path: Path,
             if isinstance(moment, float):
                 time.sleep(duration * moment)
             elif moment == "commit":
-                wait_until(lambda: bool(list(root.glob(f".out.modeldeploy-*/{MANIFEST}")))
-                           or proc.poll() is not None, 120)
+                wait_until(partial(_committing, root, proc), 120)
             else:
                 proc.wait(120)
             if proc.poll() is None:
@@ -330,6 +330,11 @@ def test_a_kill_at_any_moment_leaves_the_old_tree_or_the_new_one(tmp_path: Path,
         outcomes.append("new" if now == new else "old")
     assert outcomes[:3] == ["old"] * 3, outcomes  # killed while rendering: DIR as it was
     assert outcomes[-1] == "new", outcomes  # the run that was not killed
+
+
+def _committing(root: Path, proc: subprocess.Popen[str]) -> bool:
+    """The build folder holds its list of files (the commit has begun), or the run is over."""
+    return bool(list(root.glob(f".out.modeldeploy-*/{MANIFEST}"))) or proc.poll() is not None
 
 
 def test_leftovers_of_killed_runs_are_cleaned_up_by_the_next_run(tmp_path: Path, run_cli: RunCli) -> None:
