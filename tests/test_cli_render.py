@@ -50,7 +50,7 @@ def test_render_output_dir_writes_one_file_per_deployment(run_cli: RunCli, tmp_p
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ""
     written = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*"))
-    assert written == ["prod", "prod/jukebox.yaml", "test", "test/jukebox.yaml"]
+    assert written == [".modeldeploy-rendered.json", "prod", "prod/jukebox.yaml", "test", "test/jukebox.yaml"]
     single = run_cli(["render", TEST_JUKEBOX])
     assert (tmp_path / "out" / "test" / "jukebox.yaml").read_text() == single.stdout
     assert not list((tmp_path / "out").rglob("*.tmp"))

@@ -34,7 +34,12 @@ behaves differently) switches that chart to one process per deployment.
 
 A batch that fails is split in halves until the failing deployments stand alone;
 those are rendered by the plain path, so every helm error is reported against its
-own config, with helm's own message.
+own config, with helm's own message. A batch that does not finish before the run's
+deadline (`--timeout`) is not split: it would only wait again, so each of its
+deployments is reported as not rendered in time.
+
+Processes: `--jobs` helm processes at once (at most MAX_JOBS), as many worker processes
+for the checks, at most `max_workers()`; all of them die with modeldeploy (processes.py).
 """
 
 from __future__ import annotations
@@ -48,10 +53,7 @@ import multiprocessing
 import os
 import re
 import secrets
-import shutil
-import signal
 import sys
-import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -62,17 +64,19 @@ from typing import Any
 import yaml
 
 from . import helm as helm_runner
-from . import manifest_check
+from . import manifest_check, processes
 from .config_check import ConfigCheck, check_config
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, ToolError
 from .discovery import ConfigFile
 from .environments import Environment
-from .fileio import write_atomic
 from .memo_validator import MemoRegistry
+from .processes import Deadline
 from .render import RenderOutcome, render_config
+from .render import outcome as outcome_of
 from .yaml_loader import LoadedYaml, load_yaml_text
 
 MAX_DEFAULT_JOBS = 8  # each job is a helm process and a worker, ~60 MB each
+MAX_JOBS = 64  # --jobs: helm processes at once; more only costs memory and start-up
 MIN_GROUP = 6  # fewer deployments of one chart: one helm process each
 MAX_BATCH = 200  # deployments per helm process
 MIN_BATCH = 4  # a batch split to keep jobs busy keeps at least this many
@@ -105,13 +109,23 @@ _MAYBE_SPECIAL = re.compile(
     r"|null|Null|NULL|~|<<|=)$", re.DOTALL)
 
 
-def default_jobs() -> int:
-    """The CPUs this process may use (its affinity, not the host's count), at most 8."""
+def usable_cpus() -> int:
+    """The CPUs this process may use (its affinity, not the host's count)."""
     try:
-        usable = len(os.sched_getaffinity(0))
+        return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
-        usable = os.cpu_count() or 1
-    return max(1, min(MAX_DEFAULT_JOBS, usable))
+        return max(1, os.cpu_count() or 1)
+
+
+def default_jobs() -> int:
+    """The usable CPUs, at most 8."""
+    return min(MAX_DEFAULT_JOBS, usable_cpus())
+
+
+def max_workers() -> int:
+    """Worker processes at most, whatever --jobs says: the checks are CPU-bound, so more than
+    the usable CPUs (or 8 on a small machine) would only cost memory."""
+    return max(MAX_DEFAULT_JOBS, usable_cpus())
 
 
 # --- the chart -------------------------------------------------------------------------------
@@ -433,34 +447,44 @@ def batchable_values(check: ConfigCheck, plan: ChartPlan) -> str | None:
 
 
 def render_many(helm: helm_runner.Helm, checks: Sequence[ConfigCheck], kubernetes_version: str,
-                jobs: int | None = None, batch: bool = True) -> Iterator[tuple[int, RenderOutcome]]:
+                jobs: int | None = None, batch: bool = True, deadline: Deadline | None = None,
+                ) -> Iterator[tuple[int, RenderOutcome]]:
     """Render every check; yields (index in `checks`, outcome) as results come in.
 
-    Each outcome is what `render.render_config` gives for that check alone.
+    Each outcome is what `render.render_config` gives for that check alone. No helm
+    process runs past `deadline` (default: processes.DEFAULT_TIMEOUT_SECONDS from now).
     """
-    jobs = max(1, jobs or default_jobs())
-    tmp = Path(tempfile.mkdtemp(prefix="modeldeploy-batch-"))
-    pool = cf.ThreadPoolExecutor(max_workers=jobs)
-    try:
-        yield from _Scheduler(helm, checks, kubernetes_version, jobs, batch, pool, tmp).run()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        shutil.rmtree(tmp, ignore_errors=True)
+    jobs = max(1, min(MAX_JOBS, jobs or default_jobs()))
+    deadline = deadline or Deadline.after(processes.DEFAULT_TIMEOUT_SECONDS)
+    with processes.temporary_directory("modeldeploy-batch-") as tmp:
+        pool = cf.ThreadPoolExecutor(max_workers=jobs)
+        try:
+            yield from _Scheduler(helm, checks, kubernetes_version, jobs, batch, pool, tmp, deadline).run()
+        except OSError as exc:  # writing the wrapper charts and values files: a full TMPDIR...
+            processes.kill_running()
+            raise ToolError(f"cannot write helm's input files in {tmp}: {exc.strerror or exc} (TMPDIR "
+                            "names another place)") from exc
+        except BaseException:  # a signal, an error, or the caller stopped early: no helm waits on
+            processes.kill_running()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _Scheduler:
     def __init__(self, helm: helm_runner.Helm, checks: Sequence[ConfigCheck], kubernetes_version: str,
-                 jobs: int, batch: bool, pool: cf.ThreadPoolExecutor, tmp: Path) -> None:
+                 jobs: int, batch: bool, pool: cf.ThreadPoolExecutor, tmp: Path, deadline: Deadline,
+                 ) -> None:
         self.helm, self.checks, self.kube = helm, checks, kubernetes_version
         self.jobs, self.pool, self.tmp = jobs, pool, tmp
-        self.batch = batch
+        self.batch, self.deadline = batch, deadline
         self.pending: dict[cf.Future[Any], tuple[Any, ...]] = {}
         self.done: set[int] = set()
         self.values_files = 0
 
     # tasks -----------------------------------------------------------------------------------
     def _single(self, index: int, run: _ChartRun | None = None, verify: bool = False) -> None:
-        future = self.pool.submit(render_config, self.helm, self.checks[index], self.kube)
+        future = self.pool.submit(render_config, self.helm, self.checks[index], self.kube, self.deadline)
         self.pending[future] = ("single", index, run, verify)
 
     def _batch(self, run: _ChartRun, items: list[_Item]) -> None:
@@ -475,7 +499,8 @@ class _Scheduler:
         assert run.wrapper is not None
         future = self.pool.submit(helm_runner.template, self.helm, release="mdb-batch",
                                   chart_dir=run.wrapper.directory, namespace=namespace,
-                                  values_file=values_file, kube_version=self.kube)
+                                  values_file=values_file, kube_version=self.kube,
+                                  deadline=self.deadline)
         self.pending[future] = ("batch", run, items)
 
     # planning --------------------------------------------------------------------------------
@@ -582,6 +607,10 @@ class _Scheduler:
             return
         _, run, items = task
         output: helm_runner.TemplateOutput = result
+        if output.failure == helm_runner.TIMED_OUT and not output.ok:  # halves would wait again
+            for item in items:
+                yield from self._emit(item.index, outcome_of(item.check, output, self.helm.version))
+            return
         parts = split_output(run.wrapper, output.manifests, len(items)) if output.ok else None
         if parts is None or run.state == "failed":
             if not output.ok and run.state != "failed":
@@ -623,38 +652,6 @@ class _Scheduler:
         run.held.clear()
 
 
-class ParallelWriter:
-    """Atomic file writes on a few threads, as results come in (fsync waits overlap).
-
-    The files end up as sequential writes in the order of `finish(order)` would leave
-    them: a path written twice is written again at the end, the last one winning.
-    """
-
-    def __init__(self, workers: int = 32) -> None:  # concurrent fsyncs share journal commits
-        self.pool = cf.ThreadPoolExecutor(max_workers=workers)
-        self.futures: list[cf.Future[None]] = []
-        self.seen: set[Path] = set()
-        self.repeated: set[Path] = set()
-
-    def write(self, path: Path, data: str) -> None:
-        if path in self.seen:
-            self.repeated.add(path)
-            return
-        self.seen.add(path)
-        self.futures.append(self.pool.submit(write_atomic, path, data))
-
-    def finish(self, order: Sequence[tuple[Path, str]]) -> None:
-        """Wait for every write (raising the first error); `order`: all writes, in order."""
-        try:
-            for future in self.futures:
-                future.result()
-        finally:
-            self.pool.shutdown(wait=True)
-        last = {path: data for path, data in order if path in self.repeated}
-        for path, data in last.items():
-            write_atomic(path, data)
-
-
 # --- checking the rendered manifests ------------------------------------------------------------
 
 POOL_MIN = 48  # fewer deployments: their manifests are checked in this process
@@ -662,12 +659,15 @@ CHUNK = 16  # deployments per task sent to a worker process
 
 
 def check_manifests(manifests: str, file: str, registry: MemoRegistry, kubeconform: str | None,
-                    ) -> list[Diagnostic]:
+                    deadline: Deadline | None = None) -> list[Diagnostic]:
     """Parse one deployment's manifests and check them against the schemas (and kubeconform)."""
-    objects = manifest_check.parse_manifests(manifests)
+    objects, problems = manifest_check.read_manifests(manifests, file)
+    if problems:
+        return problems
     _, problems = manifest_check.check_objects(objects, registry, file)
     if kubeconform:
-        problems += manifest_check.run_kubeconform(kubeconform, manifests, objects, registry, file)
+        problems += manifest_check.run_kubeconform(kubeconform, manifests, objects, registry, file,
+                                                   deadline)
     return problems
 
 
@@ -676,14 +676,15 @@ class Workers:
     queue on the GIL), forked on first need while the process has a single thread."""
 
     def __init__(self, jobs: int | None) -> None:
-        self.count = max(1, jobs or default_jobs())
+        self.count = max(1, min(jobs or default_jobs(), max_workers()))
         self.pool: cf.ProcessPoolExecutor | None = None
 
     def get(self, expected: int) -> cf.ProcessPoolExecutor | None:
         """The pool, when `expected` items make one worth it; else None (work in process)."""
         if self.pool is None and self.count > 1 and expected >= POOL_MIN and _can_fork():
             self.pool = cf.ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("fork"),
-                                               initializer=_quiet_worker)
+                                               initializer=processes.worker_setup,
+                                               initargs=(os.getpid(),))
             self.pool.submit(int).result()  # forks every worker now, before any thread starts
         return self.pool
 
@@ -691,11 +692,6 @@ class Workers:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
-
-
-def _quiet_worker() -> None:
-    # Ctrl-C is the parent's to handle: it stops the pool; no traceback from every worker.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _can_fork() -> bool:
@@ -741,9 +737,10 @@ def _registry(locations: tuple[str, ...], kubernetes_version: str) -> MemoRegist
 
 
 def _check_manifest_chunk(locations: tuple[str, ...], kubernetes_version: str, kubeconform: str | None,
-                          items: list[tuple[int, str, str]]) -> list[tuple[int, list[Diagnostic]]]:
+                          deadline: Deadline | None, items: list[tuple[int, str, str]],
+                          ) -> list[tuple[int, list[Diagnostic]]]:
     registry = _registry(locations, kubernetes_version)
-    return [(index, check_manifests(manifests, file, registry, kubeconform))
+    return [(index, check_manifests(manifests, file, registry, kubeconform, deadline))
             for index, manifests, file in items]
 
 
@@ -754,9 +751,10 @@ class ManifestChecker:
     """
 
     def __init__(self, locations: list[str], kubernetes_version: str, workers: Workers,
-                 expected: int) -> None:
+                 expected: int, deadline: Deadline | None = None) -> None:
         self.kubeconform = manifest_check.kubeconform_available()
-        self.settings = (tuple(locations), kubernetes_version, self.kubeconform)
+        self.deadline = deadline
+        self.settings = (tuple(locations), kubernetes_version, self.kubeconform, deadline)
         self.registry = MemoRegistry(locations, kubernetes_version)  # this run only
         self.workers = workers.count
         self.pool = workers.get(expected)
@@ -766,7 +764,8 @@ class ManifestChecker:
 
     def submit(self, index: int, manifests: str, file: str) -> None:
         if self.pool is None:
-            self.ready.append((index, check_manifests(manifests, file, self.registry, self.kubeconform)))
+            self.ready.append((index, check_manifests(manifests, file, self.registry, self.kubeconform,
+                                                      self.deadline)))
             return
         self.chunk.append((index, manifests, file))
         if len(self.chunk) >= CHUNK:

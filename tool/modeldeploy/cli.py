@@ -24,7 +24,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import __version__, deployment_refs, helm_install, pipeline, progress, sharding
+from . import __version__, deployment_refs, helm_install, pipeline, processes, progress, sharding
+from .batch_render import MAX_JOBS
 from .diagnostics import ToolError
 from .reporters import FORMAT_CHOICES, reporter_for
 from .reporters.jsonout import document as diagnostics_document
@@ -74,15 +75,40 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _jobs_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--jobs", "-j", type=_positive_int, metavar="N",
-                        help="helm processes (and checking processes) at once "
-                             "(default: the usable CPUs, at most 8)")
+    parser.add_argument("--jobs", "-j", type=_jobs, metavar="N",
+                        help="helm processes (and checking processes) at once, 1 to 64; checking "
+                             "processes at most max(8, the usable CPUs) (default: the usable CPUs, "
+                             "at most 8)")
+
+
+def _timeout_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--timeout", type=_seconds, default=processes.DEFAULT_TIMEOUT_SECONDS,
+                        metavar="SECONDS", help="deadline for the whole run's helm processes; what is "
+                        "not rendered by then is reported (default "
+                        f"{processes.DEFAULT_TIMEOUT_SECONDS:g})")
 
 
 def _positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
     return int(text)
+
+
+def _jobs(text: str) -> int:
+    jobs = _positive_int(text)
+    if jobs > MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"{jobs} is more than {MAX_JOBS} (each job is a helm process)")
+    return jobs
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds <= 86400:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds from 0 to 86400")
+    return seconds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -97,7 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
     render = sub.add_parser("render", help="validate, render with helm, check the manifests")
     _common(render)
     render.add_argument("-o", "--output-dir", type=Path, metavar="DIR",
-                        help="write DIR/<env>/<name>.yaml per deployment instead of stdout")
+                        help="write DIR/<env>/<name>.yaml per deployment instead of stdout; DIR then "
+                             "mirrors the configs under PATH (files of removed deployments go, files "
+                             "modeldeploy did not write stay) and changes in one step, only when the "
+                             "run succeeds")
+    _timeout_option(render)
     render.add_argument("--kubernetes-version", default=DEFAULT_KUBERNETES_VERSION, metavar="X.Y.Z",
                         help="Kubernetes version for core schemas and helm "
                              f"(default {DEFAULT_KUBERNETES_VERSION})")
@@ -150,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="as for render")
 
     _jobs_option(diff)
+    _timeout_option(diff)
 
     # (new subcommands: add their parser above this line)
     pinned = ", ".join(r.version[1:] for r in helm_install.PINNED_RELEASES)
@@ -181,6 +212,8 @@ def _options(args: argparse.Namespace) -> pipeline.Options:
         output_dir=getattr(args, "output_dir", None),
         jobs=getattr(args, "jobs", None),
         shard=_shard(args),
+        deadline=processes.Deadline.after(args.timeout) if getattr(args, "timeout", None) else None,
+        strict=getattr(args, "strict", False),
     )
 
 
@@ -406,10 +439,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     _tolerant_streams()
     _session.command, _session.args, _session.reported = _json_command(raw), None, False
     try:
-        args = build_parser().parse_args(raw)
-        _session.args = args
-        _session.command = args.command if getattr(args, "format", None) == "json" else None
-        return HANDLERS[args.command](args, Path.cwd())
+        with processes.signals_as_exceptions():  # SIGTERM too unwinds: children killed, temp folders gone
+            args = build_parser().parse_args(raw)
+            _session.args = args
+            _session.command = args.command if getattr(args, "format", None) == "json" else None
+            return HANDLERS[args.command](args, Path.cwd())
     except _UsageError as exc:
         return _fail(EXIT_USAGE, "usage", str(exc), usage=exc.usage)
     except ToolError as exc:
@@ -418,6 +452,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc.code, exc.kind, str(exc))
     except KeyboardInterrupt:
         return _fail(EXIT_INTERRUPTED, "interrupted", "interrupted", label="")
+    except processes.Terminated as exc:
+        return _fail(128 + exc.signum, "interrupted", f"stopped by {exc}", label="")
     except BrokenPipeError:
         return EXIT_OK
     except Exception:

@@ -5,6 +5,12 @@ a temporary folder (no worktree metadata), the working tree (the default head) i
 read in place, and git runs plumbing commands only, with GIT_OPTIONAL_LOCKS=0, so
 not even the index's stat cache gets refreshed.
 
+From a ref, diff extracts only what rendering the affected configs reads: the configs,
+their environment.yaml and (charts in the repository) the chart folders they name,
+following symbolic links that stay in the repository to what they point at. A link
+anywhere else in the repository never matters; one that leads out of the repository
+from what diff reads is refused (exit 2), never followed.
+
 A deployment is affected, and rendered on both sides, when
 - its config.yaml was added, removed or changed ("config");
 - its environment's environment.yaml changed ("environment");
@@ -23,7 +29,6 @@ import os
 import posixpath
 import subprocess
 import tarfile
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -33,7 +38,7 @@ from typing import Any
 import yaml
 
 from . import helm as helm_runner
-from . import manifest_diff, pipeline, rollout_summary
+from . import manifest_diff, pipeline, processes, rollout_summary
 from .config_check import load_config
 from .diagnostics import Diagnostic, Severity, ToolError
 from .discovery import CONFIG_FILENAME, DEPLOYMENTS_DIRNAME, ENVIRONMENT_FILENAME, ConfigFile
@@ -138,13 +143,13 @@ def diff(base: str, head: str | None, paths: Sequence[str], options: pipeline.Op
     helm = helm or helm_runner.find_helm()
     base_paths = sorted(p for p in affected if p in base_configs)
     head_paths = sorted(p for p in affected if p in head_configs)
-    with tempfile.TemporaryDirectory(prefix="modeldeploy-diff-") as tmp:
-        base_root = Path(tmp) / BASE
-        git.extract(base_sha, _with_environments(base_paths, base_files), charts_in_repo, base_root)
+    with processes.temporary_directory("modeldeploy-diff-") as tmp:
+        base_root = tmp / BASE
+        git.extract_deployments(base_sha, base_paths, base_files, charts_prefix, base_root)
         head_root = git.root
         if head_sha is not None:
-            head_root = Path(tmp) / HEAD
-            git.extract(head_sha, _with_environments(head_paths, head_files), charts_in_repo, head_root)
+            head_root = tmp / HEAD
+            git.extract_deployments(head_sha, head_paths, head_files, charts_prefix, head_root)
         base_charts, head_charts = ((base_root / charts_prefix, head_root / charts_prefix)
                                     if charts_prefix is not None else (options.charts_root,) * 2)
         with ThreadPoolExecutor(max_workers=2) as pool:  # helm runs in subprocesses: both sides at once
@@ -324,6 +329,10 @@ def render_side(side: str, root: Path, configs: list[str], options: pipeline.Opt
         return rendered
     side_options = replace(options, charts_root=charts_root, output_dir=None)
     run = pipeline.render(list(configs), side_options, root, helm)
+    if options.deadline is not None and options.deadline.passed and run.errors:
+        # What helm did not render in time is no finding about either side: no partial diff.
+        raise ToolError(f"helm did not render every affected deployment before "
+                        f"{options.deadline.describe()}; the diff would be incomplete")
     for deployment in run.rendered:
         rendered.manifests[deployment.config] = deployment.manifests
         rendered.namespaces[deployment.config] = deployment.namespace
@@ -517,13 +526,85 @@ class Git:
             position += size + 1
         return blobs
 
-    def extract(self, sha: str, files: list[str], with_charts: bool, dest: Path) -> None:
-        """`git archive sha | tar -x` of `files` plus, with charts, everything outside model-deployments/."""
+    def extract_deployments(self, sha: str, configs: list[str], files: set[str], charts_prefix: str | None,
+                            dest: Path) -> None:
+        """Extract what rendering `configs` at `sha` reads (see the module doc) into `dest`."""
         dest.mkdir(parents=True)
-        specs = list(files)
-        if with_charts:
-            top = self.run("ls-tree", "-z", "--name-only", sha)
-            specs += sorted(n for p in top.split(b"\0") if p and (n := os.fsdecode(p)) != DEPLOYMENTS_DIRNAME)
+        done: list[str] = []
+        self._extract_with_links(sha, _with_environments(configs, files), dest, done)
+        if charts_prefix is None:
+            return
+        folders = set()
+        for config in configs:
+            try:
+                blob = (dest / config).read_bytes()  # a link: to what was extracted for it
+            except OSError:
+                continue
+            folder = chart_folder(_chart_path(blob))
+            if folder is not None:
+                folders.add(posixpath.join(charts_prefix, folder) if charts_prefix else folder)
+        self._extract_with_links(sha, sorted(folders), dest, done)
+
+    def _extract_with_links(self, sha: str, paths: list[str], dest: Path, done: list[str]) -> None:
+        """Extract `paths`, then what the links among them point at, until nothing new is named."""
+        for _ in range(_MAX_LINK_ROUNDS):
+            paths = [p for p in paths if not any(_under(p, d) for d in done)]
+            entries = self.tree_entries(sha, paths)
+            specs: set[str] = set()
+            for path in paths:
+                if path in entries and entries[path][0] != _LINK_MODE:
+                    specs.add(path)  # the common case: no link on the way
+                    continue
+                resolved, links = self.resolve(sha, path)
+                specs.update(p for p in [*links, resolved] if p and not any(_under(p, d) for d in done))
+            if not specs:
+                return
+            self.extract(sha, sorted(specs), dest)
+            done.extend(specs)
+            paths = sorted(_link_targets(dest, specs))
+
+    def tree_entries(self, sha: str, paths: Sequence[str]) -> dict[str, tuple[bytes, bytes]]:
+        """path -> (mode, object) in the tree of `sha`, for those of `paths` git has an entry for."""
+        entries: dict[str, tuple[bytes, bytes]] = {}
+        for start in range(0, len(paths), 500):  # a command line of reasonable length
+            chunk = paths[start:start + 500]
+            for record in self.run("ls-tree", "-z", sha, "--", *chunk).split(b"\0"):
+                meta, _, name = record.partition(b"\t")
+                if name:
+                    mode, _, rest = meta.partition(b" ")
+                    entries[os.fsdecode(name)] = (mode, rest.partition(b" ")[2])
+        wanted = set(paths)
+        return {path: entry for path, entry in entries.items() if path in wanted}
+
+    def tree_entry(self, sha: str, path: str) -> tuple[bytes, bytes] | None:
+        return self.tree_entries(sha, [path]).get(path)
+
+    def resolve(self, sha: str, path: str) -> tuple[str | None, list[str]]:
+        """`path` with the links in it followed as the filesystem would, and the links passed.
+
+        None for the path when it is missing or a link leads out of the repository."""
+        links: list[str] = []
+        pending, current = path.split("/"), ""
+        for _ in range(_MAX_LINK_ROUNDS):
+            if not pending:
+                return current, links
+            candidate = posixpath.join(current, pending[0]) if current else pending[0]
+            entry = self.tree_entry(sha, candidate)
+            if entry is None:
+                return None, links
+            if entry[0] != _LINK_MODE:
+                current, pending = candidate, pending[1:]
+                continue
+            links.append(candidate)
+            target = os.fsdecode(self.run("cat-file", "blob", os.fsdecode(entry[1])))
+            joined = posixpath.normpath(posixpath.join(current, target))
+            if posixpath.isabs(target) or joined == os.pardir or joined.startswith(os.pardir + "/"):
+                return None, links  # leads out: extracted as a link, the tar filter refuses it
+            pending, current = ([] if joined == "." else joined.split("/")) + pending[1:], ""
+        return None, links
+
+    def extract(self, sha: str, specs: list[str], dest: Path) -> None:
+        """`git archive sha -- specs | tar -x` into dest, refusing links that lead out of it."""
         if not specs:
             return
         proc = subprocess.Popen(["git", "--literal-pathspecs", "archive", "--format=tar", sha, "--", *specs],
@@ -545,6 +626,27 @@ class Git:
             code = proc.wait()
         if code != 0:
             raise ToolError(f"git archive {sha[:12]} failed: {' '.join(os.fsdecode(error).split())[:400]}")
+
+
+_LINK_MODE = b"120000"
+_MAX_LINK_ROUNDS = 40  # as the kernel's limit on links followed in one path
+
+
+def _link_targets(dest: Path, extracted: Iterable[str]) -> set[str]:
+    """Repository paths the links under the extracted paths point at (inside the repository)."""
+    targets: set[str] = set()
+    for spec in extracted:
+        top = dest / spec
+        found = [top] if top.is_symlink() else []
+        if top.is_dir() and not top.is_symlink():
+            for current, dirs, names in os.walk(top):
+                found += [Path(current) / n for n in [*dirs, *names] if (Path(current) / n).is_symlink()]
+        for link in found:
+            relative = link.relative_to(dest).as_posix()
+            joined = posixpath.normpath(posixpath.join(posixpath.dirname(relative), os.readlink(link)))
+            if not posixpath.isabs(joined) and joined != os.pardir and not joined.startswith(os.pardir + "/"):
+                targets.add(joined)
+    return targets
 
 
 def working_tree_deployment_files(root: Path) -> set[str]:

@@ -11,15 +11,18 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from . import helm_install
+from . import helm_install, processes
 from .diagnostics import ToolError
 
-HELM_TIMEOUT_SECONDS = 120
+VERSION_TIMEOUT_SECONDS = 30
+# One helm process renders up to 200 deployments of a few KB each; a chart printing more
+# than this is broken (a loop in a template), and reading it whole would exhaust memory.
+MAX_OUTPUT_BYTES = 32 << 20
+MAX_ERROR_BYTES = 1 << 20
 _VERSION = re.compile(r"^v(\d+)\.(\d+)\.(\d+)")
 NO_HELM_HINT = ("helm not found: set HELM_BIN, put helm 3 or 4 on PATH, or run "
                 "`modeldeploy install-helm` (downloads the pinned, checksum-verified build)")
@@ -36,11 +39,18 @@ class Helm:
         return int(match.group(1)) if match else 0
 
 
+# Why a TemplateOutput is not ok:
+FAILED = "failed"  # helm exited non-zero; `error` is its stderr
+TIMED_OUT = "timed-out"  # the run's deadline passed first
+BAD_OUTPUT = "bad-output"  # helm printed too much, or bytes that are not UTF-8; `error` says which
+
+
 @dataclass(frozen=True)
 class TemplateOutput:
     ok: bool
     manifests: str
     error: str
+    failure: str = FAILED  # when not ok: FAILED, TIMED_OUT or BAD_OUTPUT
 
 
 def find_helm(environ: dict[str, str] | None = None) -> Helm:
@@ -61,36 +71,56 @@ def find_helm(environ: dict[str, str] | None = None) -> Helm:
 
 @lru_cache(maxsize=8)
 def _checked(path: str) -> Helm:
+    deadline = processes.Deadline.after(VERSION_TIMEOUT_SECONDS)
     try:
-        proc = subprocess.run([path, "version", "--template", "{{.Version}}"],
-                              capture_output=True, text=True, timeout=30, check=False)
+        proc = processes.run([path, "version", "--template", "{{.Version}}"], deadline=deadline,
+                             max_stdout=1 << 16, max_stderr=1 << 16)
     except OSError as exc:
         raise ToolError(f"cannot run helm at {path}: {exc.strerror}") from exc
-    except subprocess.TimeoutExpired as exc:
-        raise ToolError(f"`{path} version` did not answer in 30 s") from exc
-    version = proc.stdout.strip()
+    if proc.timed_out:
+        raise ToolError(f"`{path} version` did not answer in {VERSION_TIMEOUT_SECONDS} s")
+    version = proc.stdout.decode("utf-8", errors="replace").strip()
     match = _VERSION.match(version)
     if proc.returncode != 0 or not match:
-        raise ToolError(f"{path} does not look like helm (`helm version` said: "
-                        f"{(proc.stdout + proc.stderr).strip()[:200]!r})")
+        said = processes.describe_output(proc.stdout + proc.stderr, 200) if not proc.too_much \
+            else f"more than 64 KB on {proc.too_much}"
+        raise ToolError(f"{path} does not look like helm (`helm version` said: {said!r})")
     if match.group(1) not in ("3", "4"):
         raise ToolError(f"{path} is helm {version}; modeldeploy supports Helm 3 and Helm 4")
     return Helm(path=path, version=version)
 
 
 def template(helm: Helm, *, release: str, chart_dir: Path, namespace: str,
-             values_file: Path, kube_version: str) -> TemplateOutput:
-    """Run `helm template` as Argo CD does: release name, namespace, one values file."""
+             values_file: Path, kube_version: str, deadline: processes.Deadline | None = None,
+             ) -> TemplateOutput:
+    """Run `helm template` as Argo CD does: release name, namespace, one values file.
+
+    Waits at most until `deadline` (default: DEFAULT_TIMEOUT_SECONDS from now) and reads
+    at most MAX_OUTPUT_BYTES; either way the helm process is killed and the output says why.
+    """
+    deadline = deadline or processes.Deadline.after(processes.DEFAULT_TIMEOUT_SECONDS)
     args = [helm.path, "template", release, str(chart_dir), "--namespace", namespace,
             "--values", str(values_file), "--kube-version", kube_version]
     try:
-        proc = subprocess.run(args, capture_output=True, text=True, timeout=HELM_TIMEOUT_SECONDS,
-                              check=False, env=_helm_env())
-    except subprocess.TimeoutExpired:
-        return TemplateOutput(False, "", f"helm template did not finish in {HELM_TIMEOUT_SECONDS} s")
+        proc = processes.run(args, deadline=deadline, max_stdout=MAX_OUTPUT_BYTES,
+                             max_stderr=MAX_ERROR_BYTES, env=_helm_env())
+    except OSError as exc:
+        return TemplateOutput(False, "", f"could not run {helm.path}: {exc.strerror}")
+    if proc.timed_out:
+        return TemplateOutput(False, "", f"did not finish before {deadline.describe()}", TIMED_OUT)
+    if proc.too_much:
+        cap = MAX_OUTPUT_BYTES if proc.too_much == "stdout" else MAX_ERROR_BYTES
+        return TemplateOutput(False, "", f"printed more than {cap >> 20} MB on {proc.too_much}: "
+                              "stopped reading and killed it (a template that never ends?)", BAD_OUTPUT)
     if proc.returncode != 0:
-        return TemplateOutput(False, "", proc.stderr.strip() or f"helm exited {proc.returncode}")
-    return TemplateOutput(True, proc.stdout, "")
+        stderr = processes.decode_output(proc.stderr).strip()
+        return TemplateOutput(False, "", stderr or f"helm exited {proc.returncode}")
+    try:
+        manifests = proc.stdout.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return TemplateOutput(False, "", f"printed bytes that are not UTF-8 (byte {exc.start} of its "
+                              f"output: {proc.stdout[exc.start:exc.start + 4]!r})", BAD_OUTPUT)
+    return TemplateOutput(True, manifests, "")
 
 
 def _helm_env() -> dict[str, str]:

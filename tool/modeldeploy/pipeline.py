@@ -1,7 +1,8 @@
 """The pipeline: find configs -> check -> render -> check manifests -> result.
 
 Returns results; never prints or exits (the CLI does). Failures of one config
-never stop the others: each is reported against its own file.
+never stop the others: each is reported against its own file. `render -o DIR` is
+one transaction (output_tree.py): DIR changes only when the run succeeds.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import batch_render, sharding
+from . import batch_render, output_tree, sharding
 from . import helm as helm_runner
 from .config_check import ConfigCheck, load_config
 from .diagnostics import Diagnostic, Severity, error
@@ -24,8 +25,10 @@ from .discovery import (
     default_paths,
     display_path,
     find_configs,
+    find_repo_root,
 )
 from .environments import RULE_NAMESPACE, Environment, load_environment
+from .processes import DEFAULT_TIMEOUT_SECONDS, Deadline
 from .rules import duplicate_deployment
 from .schema_registry import (
     DEFAULT_KUBERNETES_VERSION,
@@ -44,6 +47,8 @@ class Options:
     output_dir: Path | None = None
     jobs: int | None = None  # helm processes at once (default: the CPU count)
     shard: tuple[int, int] | None = None  # (I, N): only the I-th of N shards (1-based)
+    deadline: Deadline | None = None  # for every helm process of the run (default: 600 s from its start)
+    strict: bool = False  # warnings fail the run: then output_dir is left as it was
 
 
 @dataclass(frozen=True)
@@ -104,13 +109,27 @@ def expand_paths(paths: list[str], cwd: Path) -> tuple[list[str], list[Path], li
     return expanded, env_dirs, problems
 
 
+@dataclass
+class _Checked:
+    checks: list[ConfigCheck]  # this shard's configs, checked
+    extra: list[Diagnostic]
+    everyone: list[ConfigCheck]  # every config found, the other shards' only read
+    covered: list[str]  # the paths searched for configs
+
+
 def check_configs(paths: list[str], options: Options, cwd: Path, progress: Progress | None = None,
                   workers: batch_render.Workers | None = None,
                   ) -> tuple[list[ConfigCheck], list[Diagnostic]]:
+    checked = _check_configs(paths, options, cwd, progress, workers)
+    return checked.checks, checked.extra
+
+
+def _check_configs(paths: list[str], options: Options, cwd: Path, progress: Progress | None = None,
+                   workers: batch_render.Workers | None = None) -> _Checked:
     paths, env_dirs, extra = expand_paths(paths, cwd)
-    configs = find_configs(paths or default_paths(cwd), cwd, frozenset(env_dirs)) \
-        if paths or not extra else []
-    return check_config_files(configs, env_dirs, extra, options, cwd, progress, workers)
+    covered = (paths or default_paths(cwd)) if paths or not extra else []
+    configs = find_configs(covered, cwd, frozenset(env_dirs)) if covered else []
+    return _check_found(configs, env_dirs, extra, covered, options, cwd, progress, workers)
 
 
 def check_config_files(configs: list[ConfigFile], env_dirs: list[Path], extra: list[Diagnostic],
@@ -118,6 +137,13 @@ def check_config_files(configs: list[ConfigFile], env_dirs: list[Path], extra: l
                        workers: batch_render.Workers | None = None,
                        ) -> tuple[list[ConfigCheck], list[Diagnostic]]:
     """check_configs of found config files (and environment folders), `extra` diagnostics added."""
+    checked = _check_found(configs, env_dirs, extra, [], options, cwd, progress, workers)
+    return checked.checks, checked.extra
+
+
+def _check_found(configs: list[ConfigFile], env_dirs: list[Path], extra: list[Diagnostic],
+                 covered: list[str], options: Options, cwd: Path, progress: Progress | None,
+                 workers: batch_render.Workers | None) -> _Checked:
     # --shard: only this shard's configs are checked; the others are only read, so that
     # duplicate-deployment still compares every config (sharding.py says how shards split).
     shard = set(sharding.select(configs, options.shard)) if options.shard else None
@@ -155,7 +181,7 @@ def check_config_files(configs: list[ConfigFile], env_dirs: list[Path], extra: l
     everyone = [others[c] if c in others else next(in_order) for c in configs]
     mine_shown = {check.config.display for check in checks}
     extra.extend(d for d in duplicate_deployment.check_all(everyone) if shard is None or d.path in mine_shown)
-    return checks, extra
+    return _Checked(checks, extra, everyone, covered)
 
 
 def _default_charts_root(config: ConfigFile, cache: dict[Path, Path | None]) -> Path | None:
@@ -185,12 +211,32 @@ def validate(paths: list[str], options: Options, cwd: Path, progress: Progress |
 def render(paths: list[str], options: Options, cwd: Path,
            helm: helm_runner.Helm | None = None, progress: Progress | None = None) -> RunResult:
     kubernetes_version = check_kubernetes_version(options.kubernetes_version)
+    deadline = options.deadline or Deadline.after(DEFAULT_TIMEOUT_SECONDS)
+    output = None
+    if options.output_dir is not None:  # checked before anything is rendered
+        protected = [cwd, *(cwd / p for p in paths), *([options.charts_root] if options.charts_root else [])]
+        output = output_tree.OutputTree.open(options.output_dir, protected)
+    try:
+        result, checked = _render(paths, options, cwd, helm, progress, kubernetes_version, deadline, output)
+        if output is not None and result.exit_code(options.strict) == 0:
+            output.commit(_coverage(checked, options.shard is not None, cwd),
+                          [(output_file(d), d.manifests, _key(d.config, cwd)) for d in result.rendered])
+    finally:
+        if output is not None:
+            output.discard()
+    return result
+
+
+def _render(paths: list[str], options: Options, cwd: Path, helm: helm_runner.Helm | None,
+            progress: Progress | None, kubernetes_version: str, deadline: Deadline,
+            output: output_tree.OutputTree | None) -> tuple[RunResult, _Checked]:
     workers = batch_render.Workers(options.jobs)  # processes for YAML and jsonschema, shared
     try:
-        checks, extra = check_configs(paths, options, cwd, workers=workers)
+        checked = _check_configs(paths, options, cwd, workers=workers)
     except BaseException:
         workers.close()
         raise
+    checks, extra = checked.checks, checked.extra
     result = RunResult(files_checked=len(checks))
     result.diagnostics.extend(extra)
     blocked = {d.path for d in extra if d.severity is Severity.ERROR}
@@ -207,10 +253,9 @@ def render(paths: list[str], options: Options, cwd: Path,
     # manifests are checked in worker processes meanwhile, the files written on threads.
     rendered: dict[int, RenderedDeployment] = {}
     manifests: dict[int, str] = {}
-    writer = batch_render.ParallelWriter() if options.output_dir is not None else None
     done = 0
 
-    def checked(finished: list[tuple[int, list[Diagnostic]]]) -> None:
+    def checked_manifests(finished: list[tuple[int, list[Diagnostic]]]) -> None:
         nonlocal done
         for index, problems in finished:
             check = renderable[index]
@@ -218,8 +263,9 @@ def render(paths: list[str], options: Options, cwd: Path,
             if not any(p.severity is Severity.ERROR for p in problems):
                 rendered[index] = RenderedDeployment(check.config.display, check.config.env, check.name,
                                                      check.environment.namespace, manifests[index])
-                if writer is not None and options.output_dir is not None:
-                    writer.write(output_path(options.output_dir, rendered[index]), manifests[index])
+                if output is not None:
+                    output.write(output_file(rendered[index]), manifests[index],
+                                 sharding.shard_key(check.config))
             done += 1
             if progress is not None:
                 progress(done, len(renderable))
@@ -229,9 +275,9 @@ def render(paths: list[str], options: Options, cwd: Path,
             helm = helm or helm_runner.find_helm()  # bad configs report as such without it
             result.helm_version = helm.version
         checker = batch_render.ManifestChecker([*options.schema_locations, *default_locations()],
-                                               kubernetes_version, workers, len(renderable))
-        outcomes = batch_render.render_many(helm, renderable, kubernetes_version,
-                                            jobs=options.jobs) if helm is not None else []
+                                               kubernetes_version, workers, len(renderable), deadline)
+        outcomes = batch_render.render_many(helm, renderable, kubernetes_version, jobs=options.jobs,
+                                            deadline=deadline) if helm is not None else []
         for index, outcome in outcomes:
             result.diagnostics.extend(outcome.diagnostics)
             if outcome.manifests is None:  # helm failed: nothing to check
@@ -241,19 +287,39 @@ def render(paths: list[str], options: Options, cwd: Path,
             else:
                 manifests[index] = outcome.manifests
                 checker.submit(index, outcome.manifests, renderable[index].config.display)
-            checked(checker.finished())
-        checked(checker.finished(wait=True))
+            checked_manifests(checker.finished())
+        checked_manifests(checker.finished(wait=True))
     finally:
         workers.close()
     result.rendered = [rendered[index] for index in sorted(rendered)]  # config order
     result.diagnostics.sort()
-    if writer is not None and options.output_dir is not None:
-        writer.finish([(output_path(options.output_dir, d), d.manifests) for d in result.rendered])
-    return result
+    return result, checked
 
 
-def output_path(output_dir: Path, deployment: RenderedDeployment) -> Path:
-    return output_dir / deployment.env / f"{deployment.name}.yaml"
+def _key(display: str, cwd: Path) -> str:
+    return sharding.shard_key(ConfigFile(display, Path(os.path.abspath(cwd / display))))
+
+
+def _coverage(checked: _Checked, sharded: bool, cwd: Path) -> output_tree.Coverage:
+    """What the run speaks for in the output folder (output_tree.py): the paths searched, and
+    the other shards' configs with their files."""
+    prefixes = []
+    for raw in checked.covered:
+        path = Path(os.path.abspath(cwd / raw))
+        root = find_repo_root(path if path.is_dir() else path.parent)
+        key = path.relative_to(root).as_posix() if root is not None and path.is_relative_to(root) \
+            else path.as_posix()
+        prefixes.append("" if key == "." else key)
+    mine = {check.config for check in checked.checks}
+    others = {sharding.shard_key(c.config): output_file(c) for c in checked.everyone
+              if sharded and c.config not in mine}
+    return output_tree.Coverage(tuple(prefixes), others)
+
+
+def output_file(deployment: RenderedDeployment | ConfigCheck) -> str:
+    """The deployment's file under the output folder: <env>/<name>.yaml."""
+    env = deployment.env if isinstance(deployment, RenderedDeployment) else deployment.config.env
+    return f"{env}/{deployment.name}.yaml"
 
 
 def joined_manifests(result: RunResult) -> str:
