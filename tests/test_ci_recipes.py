@@ -491,7 +491,8 @@ def test_action_outside_pull_requests_validates_and_writes_sarif(tmp_path: Path,
     workspace = pr_workspace(tmp_path)
     runner = make_runner(workspace, fake_github.url, event="push")
     ok, outputs = runner.run_action({"working-directory": "gitops", "sarif-file": "../out.sarif",
-                                     "paths": "model-deployments/test\n\nmodel-deployments/prod\n"}, {})
+                                     "paths": "model-deployments/test\n\n"
+                                              "model-deployments/test/jukebox/config.yaml\n"}, {})
     assert ok and outputs["diff-exit-code"] == ""
     assert fake_github.calls == []
     log = json.loads((workspace / "out.sarif").read_text())

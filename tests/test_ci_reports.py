@@ -145,6 +145,13 @@ def test_sarif_is_valid_and_reports_what_json_reports(corpus_runs: dict, sarif_v
     assert _sarif_findings(log) == _reference(corpus_runs, name)
     (run,) = log["runs"]
     assert run["columnKind"] == "unicodeCodePoints"
+    failure = json.loads(corpus_runs[(name, "validate", "json")].stdout).get("failure")
+    if failure is not None:  # nothing could be checked: SARIF says so in its invocation
+        (invocation,) = run["invocations"]
+        assert invocation["executionSuccessful"] is False and invocation["exitCode"] == failure["exit_code"]
+        assert failure["message"] in invocation["toolExecutionNotifications"][0]["message"]["text"]
+    else:
+        assert "invocations" not in run
     for result in run["results"]:
         assert result["message"]["text"]
         assert len(result["partialFingerprints"]["modeldeploy/v1"]) == 64

@@ -72,8 +72,10 @@ def test_validate_output_is_safe(run_cli: RunCli, hostile: Path, fmt: str) -> No
     assert_safe(result.stdout, annotations=fmt == "github")
     assert_safe(result.stderr)
     if fmt == "text":
-        line = next(n for n, text in enumerate(JUKEBOX.read_text().splitlines(), 1) if text.startswith("version:"))
-        assert f"model-deployments/x\\n::error file=README.md,line=1::pwned-lf/jukebox/config.yaml:{line}:10: " \
+        line = next(n for n, text in enumerate(JUKEBOX.read_text().splitlines(), 1)
+                    if text.startswith("version:"))
+        assert "model-deployments/x\\n::error file=README.md,line=1::pwned-lf/jukebox/config.yaml:" \
+               f"{line}:10: " \
                "error: `version: 0123`" in result.stdout  # one line, the newline visibly escaped
     if fmt == "json":
         paths = {d["path"] for d in json.loads(result.stdout)["diagnostics"]}
@@ -151,7 +153,8 @@ def test_rollout_output_is_safe(run_cli: RunCli, tmp_path: Path) -> None:
         result = run_cli([*args, "--repo", str(repo)], cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         assert_safe(result.stdout)
-        line = next(n for n, text in enumerate(config.read_text().splitlines(), 1) if "trafficPercent" in text)
+        line = next(n for n, text in enumerate(config.read_text().splitlines(), 1)
+                    if "trafficPercent" in text)
         assert f"note: line {line} keeps its comment `# #\\x23[error]20 to the latest" in result.stdout
     unknown = run_cli(["canary", "set", "test/jukebox", "45", "--repo", str(parent / "nope\n::error::x")],
                       cwd=tmp_path)

@@ -28,7 +28,9 @@ from . import __version__, deployment_refs, helm_install, pipeline, processes, p
 from .batch_render import MAX_JOBS
 from .diagnostics import ToolError
 from .reporters import FORMAT_CHOICES, reporter_for
+from .reporters.codequality import CodeQualityReporter
 from .reporters.jsonout import document as diagnostics_document
+from .reporters.sarif import SarifReporter
 from .safe_output import escape, escape_text, json_text
 from .schema_registry import DEFAULT_KUBERNETES_VERSION
 
@@ -360,7 +362,8 @@ class _Session:
     """What main needs to report a failure: whether JSON was asked for, and whether a report
     (the one JSON document, in json mode) was already printed."""
 
-    command: str | None = None  # the command that asked for --format json, if any
+    command: str | None = None  # the command that asked for a machine format, if any
+    format: str | None = None  # that format: json, sarif or codequality
     args: argparse.Namespace | None = None
     reported = False
 
@@ -374,12 +377,13 @@ def _report(stream: TextIO, text: str) -> None:
     stream.write(text)
 
 
-def _json_command(argv: Sequence[str]) -> str | None:
-    """The command, when `argv` asks for --format json (read before, or without, a full parse)."""
+def _machine_format(argv: Sequence[str]) -> tuple[str | None, str | None]:
+    """(command, format) when `argv` asks for a machine format (read before, or without, a full
+    parse); else (None, None)."""
     words = [word for word in argv if not word.startswith("-")]
     command = words[0] if words else None
     if command not in JSON_COMMANDS:
-        return None
+        return None, None
     wanted = None
     rest = list(argv[argv.index(command) + 1:])
     for index, word in enumerate(rest):
@@ -388,7 +392,9 @@ def _json_command(argv: Sequence[str]) -> str | None:
         name, equals, value = word.partition("=")
         if len(name) > 2 and "--format".startswith(name):  # argparse takes unique prefixes too
             wanted = value if equals else (rest[index + 1] if index + 1 < len(rest) else None)
-    return command if wanted == "json" else None
+    if wanted == "json" or (wanted in ("sarif", "codequality") and command in ("validate", "render")):
+        return command, wanted
+    return None, None
 
 
 def _failure_document(command: str, args: argparse.Namespace | None) -> dict[str, Any]:
@@ -414,14 +420,19 @@ def _fail(code: int, kind: str, message: str, *, usage: str = "", details: str =
     if command is None or _session.reported:
         sys.stderr.write("".join(human))
         return code
-    document = _failure_document(command, _session.args)
-    document["failure"] = {"exit_code": code, "kind": kind, "message": message,
-                           **({"details": details} if details else {})}
+    if _session.format == "json":
+        document = _failure_document(command, _session.args)
+        document["failure"] = {"exit_code": code, "kind": kind, "message": message,
+                               **({"details": details} if details else {})}
+        text = json_text(document)
+    else:  # sarif, codequality: the format's own way to say the run failed
+        writer = SarifReporter() if _session.format == "sarif" else CodeQualityReporter()
+        text = writer.format_failure(code, f"{label}{message}")
     if command == "render":  # stderr is render's report stream; stdout (manifests) stays empty
-        sys.stderr.write(json_text(document))
+        sys.stderr.write(text)
     else:
         sys.stderr.write("".join(human))
-        sys.stdout.write(json_text(document))
+        sys.stdout.write(text)
     _session.reported = True
     return code
 
@@ -437,12 +448,13 @@ def _tolerant_streams() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     raw = list(sys.argv[1:] if argv is None else argv)
     _tolerant_streams()
-    _session.command, _session.args, _session.reported = _json_command(raw), None, False
+    (_session.command, _session.format), _session.args, _session.reported = _machine_format(raw), None, False
     try:
         with processes.signals_as_exceptions():  # SIGTERM too unwinds: children killed, temp folders gone
             args = build_parser().parse_args(raw)
             _session.args = args
-            _session.command = args.command if getattr(args, "format", None) == "json" else None
+            if getattr(args, "format", None) not in ("json", "sarif", "codequality"):
+                _session.command = _session.format = None
             return HANDLERS[args.command](args, Path.cwd())
     except _UsageError as exc:
         return _fail(EXIT_USAGE, "usage", str(exc), usage=exc.usage)

@@ -34,3 +34,8 @@ class CodeQualityReporter:
             for d, fingerprint in zip(diagnostics, fingerprints(diagnostics), strict=True)
         ]
         return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
+
+    def format_failure(self, exit_code: int, message: str) -> str:
+        # The format has no place for a failed run (the job's exit code says it): an empty,
+        # valid report, so the artifact still parses.
+        return "[]\n"

@@ -67,6 +67,15 @@ class SarifReporter:
     machine_readable = True
 
     def format(self, diagnostics: list[Diagnostic], files_checked: int) -> str:
+        return self._log(diagnostics, None)
+
+    def format_failure(self, exit_code: int, message: str) -> str:
+        """A run that could not check anything (exit 2, 3): no results, and why, as SARIF says it."""
+        notification = {"level": "error", "message": {"text": message}}
+        return self._log([], {"executionSuccessful": False, "exitCode": exit_code,
+                              "toolExecutionNotifications": [notification]})
+
+    def _log(self, diagnostics: list[Diagnostic], invocation: dict[str, Any] | None) -> str:
         catalog = rule_catalog()
         rule_ids = sorted(catalog) + sorted({d.rule for d in diagnostics} - set(catalog))
         index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
@@ -97,6 +106,7 @@ class SarifReporter:
                 }},
                 "columnKind": "unicodeCodePoints",
                 "results": results,
+                **({"invocations": [invocation]} if invocation is not None else {}),
             }],
         }
         return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
