@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from conftest import REPO_ROOT, RunCli, helm_path
-from modeldeploy import pipeline
+from modeldeploy.commands import pipeline
 
 
 def _load_script(name: str) -> Any:

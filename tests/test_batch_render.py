@@ -20,10 +20,11 @@ from typing import Any
 import pytest
 
 from conftest import REPO_ROOT, RunCli
-from modeldeploy import batch_render, pipeline
-from modeldeploy import helm as helm_runner
-from modeldeploy.progress import ProgressBar, wanted
-from modeldeploy.yaml_loader import load_yaml_text
+from modeldeploy.commands import pipeline
+from modeldeploy.config.yaml_loader import load_yaml_text
+from modeldeploy.render import helm as helm_runner
+from modeldeploy.render.batch import scheduler as batch_render
+from modeldeploy.report.progress import ProgressBar, wanted
 
 KUBE = "1.35.0"
 CHART = "charts/model-deployment/music-transformer"
@@ -312,7 +313,7 @@ def _pyyaml_documents(text: str) -> list:
 def test_fast_manifest_parser_gives_pyyaml_values(text: str) -> None:
     import yaml
 
-    from modeldeploy import manifest_check
+    from modeldeploy.manifests import check as manifest_check
 
     try:
         expected = _pyyaml_documents(text)
@@ -325,7 +326,7 @@ def test_fast_manifest_parser_gives_pyyaml_values(text: str) -> None:
 
 
 def test_fast_manifest_parser_on_rendered_examples() -> None:
-    from modeldeploy import manifest_check
+    from modeldeploy.manifests import check as manifest_check
 
     paths = [*(REPO_ROOT / "tests" / "golden").rglob("*.yaml"),
              *(REPO_ROOT / "tests" / "data" / "kserve-manifests").rglob("*.yaml")]

@@ -19,11 +19,12 @@ import pytest
 import golden
 from conftest import REPO_ROOT, RunCli
 from golden import assert_golden
-from modeldeploy import diff_report, diffing, manifest_diff, pipeline
-from modeldeploy import helm as helm_runner
+from modeldeploy.commands.diff import DeploymentDiff, DiffResult, SideProblem
 from modeldeploy.diagnostics import error
-from modeldeploy.diffing import DeploymentDiff, DiffResult, SideProblem
-from modeldeploy.rollout_summary import Sentence
+from modeldeploy.explain.rollout_summary import Sentence
+from modeldeploy.render import helm as helm_runner
+from modeldeploy.report import diff as diff_report
+from modeldeploy.report import diffing, manifest_diff, pipeline
 
 CHART = "charts/model-deployment/music-transformer"
 GIT_ENV = {
@@ -411,7 +412,7 @@ def test_golden_files_fail_when_missing_and_change_only_on_request(tmp_path: Pat
 
 
 def test_same_data_is_type_strict() -> None:
-    from modeldeploy.manifest_diff import diff_manifests, same_data
+    from modeldeploy.manifests.object_diff import diff_manifests, same_data
 
     assert same_data({"a": [1, "x"]}, {"a": [1, "x"]})
     assert not same_data({"replicas": 1}, {"replicas": True})

@@ -47,11 +47,11 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from conftest import HELM_MAJORS, REPO_ROOT, helm_path
-from modeldeploy import helm as helm_runner
-from modeldeploy.config_check import ConfigCheck, check_config
+from modeldeploy.checks.deployments import ConfigCheck, check_config
+from modeldeploy.config.discovery import ConfigFile
+from modeldeploy.config.environments import Environment
 from modeldeploy.diagnostics import Severity
-from modeldeploy.discovery import ConfigFile
-from modeldeploy.environments import Environment
+from modeldeploy.render import helm as helm_runner
 
 PROBE_CHART = REPO_ROOT / "tests" / "data" / "helm-probe"
 REAL_CHART = REPO_ROOT / "charts" / "model-deployment" / "music-transformer"

@@ -32,8 +32,12 @@ import pytest
 import yaml
 from jsonschema import Draft7Validator
 
-from modeldeploy import manifest_check
-from modeldeploy.schema_registry import DEFAULT_KUBERNETES_VERSION, SchemaRegistry, default_locations
+from modeldeploy.manifests import check as manifest_check
+from modeldeploy.manifests.schema_registry import (
+    DEFAULT_KUBERNETES_VERSION,
+    SchemaRegistry,
+    default_locations,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_DIR = REPO_ROOT / "schemas" / "serving.kserve.io"

@@ -9,8 +9,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from modeldeploy import manifest_check
-from modeldeploy.schema_registry import (
+from modeldeploy.manifests import check as manifest_check
+from modeldeploy.manifests.schema_registry import (
     DEFAULT_KUBERNETES_VERSION,
     SchemaRegistry,
     default_locations,

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import RunCli
-from modeldeploy import batch_render
+from modeldeploy.render.batch import scheduler as batch_render
 from process_tools import (
     HANG,
     add_config,

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO_ROOT, RunCli
-from modeldeploy import pipeline, sharding
+from modeldeploy.commands import pipeline
+from modeldeploy.config import sharding
 from modeldeploy.diagnostics import ToolError
 
 CHART = "charts/model-deployment/music-transformer"

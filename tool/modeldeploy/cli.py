@@ -24,15 +24,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import __version__, deployment_refs, helm_install, pipeline, processes, progress, sharding
-from .batch_render import MAX_JOBS
+from . import __version__, processes
+from .commands import pipeline
+from .config import deployment_refs, sharding
 from .diagnostics import ToolError
-from .reporters import FORMAT_CHOICES, reporter_for
-from .reporters.codequality import CodeQualityReporter
-from .reporters.jsonout import document as diagnostics_document
-from .reporters.sarif import SarifReporter
+from .manifests.schema_registry import DEFAULT_KUBERNETES_VERSION
+from .render import helm_install
+from .render.batch.scheduler import MAX_JOBS
+from .report import FORMAT_CHOICES, progress, reporter_for
+from .report.codequality import CodeQualityReporter
+from .report.jsonout import document as diagnostics_document
+from .report.sarif import SarifReporter
 from .safe_output import escape, escape_text, json_text
-from .schema_registry import DEFAULT_KUBERNETES_VERSION
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 ISSUES_URL = "https://github.com/modeldeploy/modeldeploy/issues"
@@ -277,7 +280,7 @@ def _say(stream: TextIO, *lines: str) -> None:
 def _run_rollout(args: argparse.Namespace, cwd: Path) -> int:
     """canary set/promote/rollback, release: plan the edit and write it (one step, under the
     deployment's edit lock), then say what it did; with --dry-run, say what it would do."""
-    from . import rollout  # imported on use: keeps `validate` start-up small
+    from .commands import rollout  # imported on use: keeps `validate` start-up small
 
     root = deployment_refs.deployments_root(args.repo, cwd)
     write = not args.dry_run
@@ -314,7 +317,7 @@ def _run_rollout(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def _run_status(args: argparse.Namespace, cwd: Path) -> int:
-    from . import status  # imported on use: keeps `validate` start-up small
+    from .commands import status  # imported on use: keeps `validate` start-up small
 
     root = deployment_refs.deployments_root(args.repo, cwd)
     try:
@@ -327,7 +330,8 @@ def _run_status(args: argparse.Namespace, cwd: Path) -> int:
 
 
 def _run_diff(args: argparse.Namespace, cwd: Path) -> int:
-    from . import diff_report, diffing  # imported on use: keeps `validate` start-up small
+    from .commands import diff as diffing  # imported on use: keeps `validate` start-up small
+    from .report import diff as diff_report
 
     result = diffing.diff(args.base, args.head, args.paths, _options(args), cwd)
     for problem in result.problems:  # also inside markdown/json: CI logs show them either way
@@ -400,11 +404,12 @@ def _machine_format(argv: Sequence[str]) -> tuple[str | None, str | None]:
 def _failure_document(command: str, args: argparse.Namespace | None) -> dict[str, Any]:
     """The command's JSON document with no results, for a run that failed before it had any."""
     if command == "status":
-        from . import status
+        from .commands import status
 
         return status.json_document([])
     if command == "diff":
-        from . import diff_report, diffing
+        from .commands import diff as diffing
+        from .report import diff as diff_report
 
         base = getattr(args, "base", None) or ""
         head = getattr(args, "head", None) or (diffing.WORKING_TREE if args is not None else "")

@@ -270,7 +270,7 @@ def naive_baseline(helm: str, root: Path, deployments: Sequence[tuple[Path, str,
     output in this process (schemas compiled once): what a simple script would do."""
     import yaml
 
-    from modeldeploy.schema_registry import SchemaRegistry, default_locations
+    from modeldeploy.manifests.schema_registry import SchemaRegistry, default_locations
 
     registry = SchemaRegistry(default_locations(), kubernetes_version)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -473,7 +473,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.n < 3 or args.repeat < 1:
         parser.error("--n must be at least 3 and --repeat at least 1")
-    from modeldeploy.helm import find_helm
+    from modeldeploy.render.helm import find_helm
 
     helm = find_helm().path
     output = None if str(args.output) == "-" else args.output

@@ -1,6 +1,6 @@
 """Generate docs/rules.md: every rule id modeldeploy prints, its severity, where it lives, its docs.
 
-Also the rule catalog the SARIF reporter ships (tool/modeldeploy/reporters/rule_docs.json:
+Also the rule catalog the SARIF reporter ships (tool/modeldeploy/report/rule_docs.json:
 each id's severity, one-sentence summary and documentation), from the same source.
 
 Rule ids come from the source, read with `ast` (nothing is imported):
@@ -30,9 +30,9 @@ from derived_files import main as generator_main
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = REPO_ROOT / "tool" / "modeldeploy"
 DOC = REPO_ROOT / "docs" / "rules.md"
-CATALOG = PACKAGE / "reporters" / "rule_docs.json"
-# Modules whose rules only `render` runs (they need helm's output); all others run in `validate` too.
-RENDER_MODULES = {"render", "manifest_check"}
+CATALOG = PACKAGE / "report" / "rule_docs.json"
+# Packages whose rules only `render` runs (they need helm's output); all others run in `validate` too.
+RENDER_PACKAGES = {"render", "manifests"}
 STAGE_TEXT = {"config": "validate, render", "render": "render"}
 
 
@@ -128,7 +128,7 @@ def collect_rules(package: Path = PACKAGE) -> list[Rule]:
         bullets: dict[str, str] = {}
         for docstring in reversed(docstrings):  # the module's own list wins
             bullets.update(_bullets(docstring))
-        stage = "render" if path.stem in RENDER_MODULES else "config"
+        stage = "render" if path.relative_to(package).parts[0] in RENDER_PACKAGES else "config"
         for node in tree.body:
             if not (isinstance(node, ast.Assign) and len(node.targets) == 1
                     and isinstance(node.targets[0], ast.Name) and node.targets[0].id.startswith("RULE_")

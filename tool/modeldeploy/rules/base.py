@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..environments import Environment
-from ..yaml_loader import JsonPath, LoadedYaml
+from ..config.environments import Environment
+from ..config.yaml_loader import JsonPath, LoadedYaml
 
 
 @dataclass(frozen=True)

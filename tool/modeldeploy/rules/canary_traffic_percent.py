@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..config.yaml_loader import misread_number
 from ..diagnostics import Diagnostic, Severity, error
-from ..yaml_loader import misread_number
 from .base import RuleContext
 
 ID = "canary-traffic-percent"

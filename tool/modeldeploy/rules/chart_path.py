@@ -14,10 +14,11 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from .. import go_regex, schema_store
+from .. import schema_store
+from ..config import go_regex
+from ..config.discovery import resolve_chart
+from ..config.yaml_loader import excerpt
 from ..diagnostics import Diagnostic, Severity, error
-from ..discovery import resolve_chart
-from ..yaml_loader import excerpt
 from .base import RuleContext
 
 ID = "chart-path"

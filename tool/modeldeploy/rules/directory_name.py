@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..config.yaml_loader import excerpt
 from ..diagnostics import Diagnostic, Severity, warning
-from ..yaml_loader import excerpt
 from .base import RuleContext
 
 ID = "directory-name"

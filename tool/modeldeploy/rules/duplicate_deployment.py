@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
+from ..config.environments import Environment
+from ..config.yaml_loader import LoadedYaml
 from ..diagnostics import Diagnostic, Severity, error
-from ..environments import Environment
-from ..yaml_loader import LoadedYaml
 
 ID = "duplicate-deployment"
 SEVERITY = Severity.ERROR

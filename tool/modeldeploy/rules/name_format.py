@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from ..config.yaml_loader import excerpt, helm_display
 from ..diagnostics import Diagnostic, Severity, error
-from ..yaml_loader import excerpt, helm_display
 from .base import RuleContext
 
 ID = "name-format"

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..config.yaml_loader import excerpt
 from ..diagnostics import Diagnostic, Severity, error
-from ..yaml_loader import excerpt
 from .base import RuleContext
 from .name_format import DNS_1035
 

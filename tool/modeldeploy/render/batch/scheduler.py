@@ -63,17 +63,18 @@ from typing import Any
 
 import yaml
 
-from . import helm as helm_runner
-from . import manifest_check, processes
-from .config_check import ConfigCheck, check_config
-from .diagnostics import Diagnostic, ToolError
-from .discovery import ConfigFile
-from .environments import Environment
-from .memo_validator import MemoRegistry
-from .processes import Deadline
-from .render import RenderOutcome, render_config
-from .render import outcome as outcome_of
-from .yaml_loader import LoadedYaml, load_yaml_text
+from ... import processes
+from ...checks.deployments import ConfigCheck, check_config
+from ...config.discovery import ConfigFile
+from ...config.environments import Environment
+from ...config.yaml_loader import LoadedYaml, load_yaml_text
+from ...diagnostics import Diagnostic, ToolError
+from ...manifests import check as manifest_check
+from ...manifests.memo_validator import MemoRegistry
+from ...processes import Deadline
+from .. import helm as helm_runner
+from ..single import RenderOutcome, render_config
+from ..single import outcome as outcome_of
 
 MAX_DEFAULT_JOBS = 8  # each job is a helm process and a worker, ~60 MB each
 MAX_JOBS = 64  # --jobs: helm processes at once; more only costs memory and start-up

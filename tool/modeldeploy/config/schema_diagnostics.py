@@ -27,8 +27,8 @@ from typing import Any
 
 import jsonschema
 
+from ..diagnostics import Diagnostic, error
 from . import go_regex
-from .diagnostics import Diagnostic, error
 from .yaml_loader import JsonPath, LoadedYaml, excerpt, helm_display, misread_number, resolve_plain
 
 RULE_UNKNOWN_KEY = "schema-unknown-key"

@@ -12,11 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import batch_render, output_tree, sharding
-from . import helm as helm_runner
-from .config_check import ConfigCheck, load_config
-from .diagnostics import Diagnostic, Severity, error
-from .discovery import (
+from ..checks.deployments import ConfigCheck, load_config
+from ..config import sharding
+from ..config.discovery import (
     CONFIG_FILENAME,
     DEPLOYMENTS_DIRNAME,
     ENVIRONMENT_FILENAME,
@@ -27,14 +25,18 @@ from .discovery import (
     find_configs,
     find_repo_root,
 )
-from .environments import RULE_NAMESPACE, Environment, load_environment
-from .processes import DEFAULT_TIMEOUT_SECONDS, Deadline
-from .rules import duplicate_deployment
-from .schema_registry import (
+from ..config.environments import RULE_NAMESPACE, Environment, load_environment
+from ..diagnostics import Diagnostic, Severity, error
+from ..manifests.schema_registry import (
     DEFAULT_KUBERNETES_VERSION,
     check_kubernetes_version,
     default_locations,
 )
+from ..processes import DEFAULT_TIMEOUT_SECONDS, Deadline
+from ..render import helm as helm_runner
+from ..render import output_tree
+from ..render.batch import scheduler as batch_render
+from ..rules import duplicate_deployment
 
 Progress = Callable[[int, int], None]  # (done, total), called as deployments finish
 

@@ -25,8 +25,9 @@ from pathlib import Path
 
 import jsonschema
 
-from . import go_regex, schema_store
-from .diagnostics import Diagnostic, error
+from .. import schema_store
+from ..diagnostics import Diagnostic, error
+from . import go_regex
 from .discovery import ENVIRONMENT_FILENAME, display_path, outside_repository
 from .schema_diagnostics import schema_diagnostics
 from .yaml_loader import RULE_IO, excerpt, load_yaml_file

@@ -15,8 +15,8 @@ from typing import Any
 
 import jinja2
 
-from .diffing import DeploymentDiff, DiffResult, SideProblem
-from .safe_output import escape, json_text
+from ..commands.diff import DeploymentDiff, DiffResult, SideProblem
+from ..safe_output import escape, json_text
 
 FORMATS = ("text", "markdown", "json")
 COMMENT_LIMIT = 65_536  # GitHub's limit in characters; measured here in UTF-8 bytes, never fewer
@@ -148,7 +148,7 @@ class _Block:
 
 @lru_cache(maxsize=1)
 def _template() -> jinja2.Template:
-    environment = jinja2.Environment(loader=jinja2.PackageLoader("modeldeploy", "templates"),
+    environment = jinja2.Environment(loader=jinja2.PackageLoader("modeldeploy.report", "templates"),
                                      autoescape=False, keep_trailing_newline=True, trim_blocks=True,
                                      lstrip_blocks=True, undefined=jinja2.StrictUndefined,
                                      finalize=_finalize)

@@ -32,7 +32,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .diagnostics import ToolError
+from ..diagnostics import ToolError
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .diagnostics import ToolError
+from ..diagnostics import ToolError
 from .discovery import ConfigFile, find_repo_root
 
 _SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..checks.deployments import ConfigCheck
+from ..config.deployment_refs import Deployment
+from ..config.discovery import ENVIRONMENT_FILENAME, display_path
+from ..diagnostics import Diagnostic, Severity
+from ..explain.rollout_summary import RolloutState
+from ..safe_output import escape, json_text
 from . import pipeline
-from .config_check import ConfigCheck
-from .deployment_refs import Deployment
-from .diagnostics import Diagnostic, Severity
-from .discovery import ENVIRONMENT_FILENAME, display_path
-from .rollout_summary import RolloutState
-from .safe_output import escape, json_text
 
 
 @dataclass(frozen=True)

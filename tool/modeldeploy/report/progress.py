@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TextIO
 
-from .reporters import MACHINE_FORMATS
+from . import MACHINE_FORMATS
 
 DELAY = 1.0
 INTERVAL = 0.1

@@ -49,8 +49,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import processes
-from .diagnostics import ToolError
+from .. import processes
+from ..diagnostics import ToolError
 
 MANIFEST_NAME = ".modeldeploy-rendered.json"
 _MANIFEST_FORMAT = 1

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from . import helm_install, processes
-from .diagnostics import ToolError
+from .. import processes
+from ..diagnostics import ToolError
+from . import helm_install
 
 VERSION_TIMEOUT_SECONDS = 30
 # One helm process renders up to 200 deployments of a few KB each; a chart printing more

@@ -37,13 +37,16 @@ from typing import Any
 
 import yaml
 
-from . import helm as helm_runner
-from . import manifest_diff, pipeline, processes, rollout_summary
-from .config_check import load_config
-from .diagnostics import Diagnostic, Severity, ToolError
-from .discovery import CONFIG_FILENAME, DEPLOYMENTS_DIRNAME, ENVIRONMENT_FILENAME, ConfigFile
-from .manifest_diff import ObjectDiff
-from .rollout_summary import RolloutState, Sentence
+from .. import processes
+from ..checks.deployments import load_config
+from ..config.discovery import CONFIG_FILENAME, DEPLOYMENTS_DIRNAME, ENVIRONMENT_FILENAME, ConfigFile
+from ..diagnostics import Diagnostic, Severity, ToolError
+from ..explain import rollout_summary
+from ..explain.rollout_summary import RolloutState, Sentence
+from ..manifests import object_diff as manifest_diff
+from ..manifests.object_diff import ObjectDiff
+from ..render import helm as helm_runner
+from . import pipeline
 
 BASE, HEAD = "base", "head"
 WORKING_TREE = "working tree"

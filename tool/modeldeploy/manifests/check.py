@@ -27,9 +27,9 @@ from typing import Any
 import referencing.exceptions
 import yaml
 
-from .diagnostics import Diagnostic, ToolError, error
-from .helm_install import cache_dir
-from .processes import DEFAULT_TIMEOUT_SECONDS, Deadline, describe_output, run
+from ..diagnostics import Diagnostic, ToolError, error
+from ..processes import DEFAULT_TIMEOUT_SECONDS, Deadline, describe_output, run
+from ..render.helm_install import cache_dir
 from .schema_registry import SchemaRegistry, kubeconform_locations
 
 RULE_INVALID = "manifest-invalid"

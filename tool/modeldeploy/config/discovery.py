@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .diagnostics import ToolError
+from ..diagnostics import ToolError
 
 CONFIG_FILENAME = "config.yaml"
 ENVIRONMENT_FILENAME = "environment.yaml"

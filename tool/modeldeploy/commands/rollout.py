@@ -25,16 +25,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import config_edit
-from .config_check import check_config, check_config_text
-from .deployment_refs import Deployment, find_deployment
-from .diagnostics import Diagnostic, Severity, ToolError
-from .discovery import default_charts_root
-from .environments import load_environment
-from .file_lock import folder_lock
-from .fileio import write_atomic
-from .rollout_summary import RolloutState, Sentence, describe_change
-from .safe_output import escape
+from ..checks.deployments import check_config, check_config_text
+from ..config import editing as config_edit
+from ..config.deployment_refs import Deployment, find_deployment
+from ..config.discovery import default_charts_root
+from ..config.environments import load_environment
+from ..diagnostics import Diagnostic, Severity, ToolError
+from ..explain.rollout_summary import RolloutState, Sentence, describe_change
+from ..file_lock import folder_lock
+from ..fileio import write_atomic
+from ..safe_output import escape
 
 BOM = b"\xef\xbb\xbf"
 IMAGE_KEYS = ("version", "image_repository", "image_namespace")  # what a release copies

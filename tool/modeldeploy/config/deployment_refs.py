@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .diagnostics import ToolError
+from ..diagnostics import ToolError
 from .discovery import CONFIG_FILENAME, DEPLOYMENTS_DIRNAME, ConfigFile, display_path, find_repo_root
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")

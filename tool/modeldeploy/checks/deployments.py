@@ -8,13 +8,14 @@ from pathlib import Path
 
 import jsonschema
 
-from . import go_regex, schema_store
-from .diagnostics import Diagnostic, Severity, error
-from .discovery import ConfigFile, outside_repository, resolve_chart
-from .environments import Environment
-from .rules import OWNED_PATHS, RULES, RuleContext
-from .schema_diagnostics import schema_diagnostics
-from .yaml_loader import RULE_IO, LoadedYaml, load_yaml_file, load_yaml_text
+from .. import schema_store
+from ..config import go_regex
+from ..config.discovery import ConfigFile, outside_repository, resolve_chart
+from ..config.environments import Environment
+from ..config.schema_diagnostics import schema_diagnostics
+from ..config.yaml_loader import RULE_IO, LoadedYaml, load_yaml_file, load_yaml_text
+from ..diagnostics import Diagnostic, Severity, error
+from ..rules import OWNED_PATHS, RULES, RuleContext
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .manifest_check import parse_manifests
+from .check import parse_manifests
 
 try:  # the C dumper is ~10x faster; the same text either way
     _Dumper: Any = yaml.CSafeDumper

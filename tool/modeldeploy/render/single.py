@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..checks.deployments import ConfigCheck
+from ..diagnostics import Diagnostic, error
+from ..manifests.check import RULE_OUTPUT
+from ..processes import Deadline
 from . import helm as helm_runner
-from .config_check import ConfigCheck
-from .diagnostics import Diagnostic, error
-from .manifest_check import RULE_OUTPUT
-from .processes import Deadline
 
 RULE_HELM = "helm-template"
 # Helm 4: "- at '/canary/trafficPercent': got string, want integer"; Helm 3: "- canary.trafficPercent: ..."

@@ -50,8 +50,8 @@ from typing import Any
 
 import yaml
 
-from .diagnostics import Diagnostic, error
-from .fileio import file_kind
+from ..diagnostics import Diagnostic, error
+from ..fileio import file_kind
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64

@@ -24,8 +24,8 @@ import jsonschema
 import referencing
 import referencing.jsonschema
 
-from .diagnostics import ToolError
-from .schema_store import schemas_dir
+from ..diagnostics import ToolError
+from ..schema_store import schemas_dir
 
 DEFAULT_KUBERNETES_VERSION = "1.35.0"
 KSERVE_LOCATION_TEMPLATE = "{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json"

@@ -1,0 +1,1 @@
+"""The one config-checking core every command uses."""

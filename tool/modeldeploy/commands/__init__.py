@@ -1,0 +1,1 @@
+"""The commands: each orchestrates the stages below it and returns a result; none prints."""

@@ -1,0 +1,1 @@
+"""Reading configs the way Helm does: YAML, discovery, environments, schema diagnostics, edits."""

@@ -1,0 +1,1 @@
+"""Rendered objects: parsing helm's output, schemas, checks, object diffs."""

@@ -1,0 +1,1 @@
+"""Running helm: finding and installing it, rendering one deployment or many, `render -o DIR`."""
