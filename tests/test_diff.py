@@ -19,12 +19,14 @@ import pytest
 import golden
 from conftest import REPO_ROOT, RunCli
 from golden import assert_golden
+from modeldeploy.commands import diff as diffing
+from modeldeploy.commands import pipeline
 from modeldeploy.commands.diff import DeploymentDiff, DiffResult, SideProblem
 from modeldeploy.diagnostics import error
 from modeldeploy.explain.rollout_summary import Sentence
+from modeldeploy.manifests import object_diff as manifest_diff
 from modeldeploy.render import helm as helm_runner
 from modeldeploy.report import diff as diff_report
-from modeldeploy.report import diffing, manifest_diff, pipeline
 
 CHART = "charts/model-deployment/music-transformer"
 GIT_ENV = {
