@@ -19,14 +19,15 @@ import pytest
 import golden
 from conftest import REPO_ROOT, RunCli
 from golden import assert_golden
+from modeldeploy.changes import affected as affected_changes
 from modeldeploy.commands import diff as diffing
 from modeldeploy.commands import pipeline
-from modeldeploy.commands.diff import DeploymentDiff, DiffResult, SideProblem
 from modeldeploy.diagnostics import error
-from modeldeploy.explain.rollout_summary import Sentence
 from modeldeploy.manifests import object_diff as manifest_diff
 from modeldeploy.render import helm as helm_runner
 from modeldeploy.report import diff as diff_report
+from modeldeploy.results.diff import DeploymentDiff, DiffResult, ObjectDiff, ObjectKey, SideProblem
+from modeldeploy.results.sentence import Sentence
 
 CHART = "charts/model-deployment/music-transformer"
 GIT_ENV = {
@@ -177,7 +178,7 @@ def test_affected_configs_rules() -> None:
 
     def affected(*changed: str, charts: bool = True) -> dict[str, set[str]]:
         chart_folders = (lambda: folders) if charts else None
-        found = diffing.affected_configs(set(changed), configs, configs, chart_folders)
+        found = affected_changes.affected_configs(set(changed), configs, configs, chart_folders)
         return {c.split("/", 1)[1].rsplit("/", 1)[0]: r for c, r in found.items()}
 
     assert affected("model-deployments/test/a/config.yaml") == {"test/a": {"config"}}
@@ -326,11 +327,11 @@ def synthetic_result(deployments: int, lines_each: int) -> DiffResult:
     for i in range(deployments):
         body = "\n".join(f"+    line {n} of a long diff {'x' * 60}" for n in range(lines_each))
         text = f"--- /dev/null\n+++ b/test/m{i:03d}/ConfigMap/big\n@@ -0,0 +1,{lines_each} @@\n{body}\n"
-        key = manifest_diff.ObjectKey("ConfigMap", "team-a-test", "big", "v1")
+        key = ObjectKey("ConfigMap", "team-a-test", "big", "v1")
         result.deployments.append(DeploymentDiff(
             "test", None, f"model-deployments/test/m{i:03d}/config.yaml", ("config",), "added",
             [Sentence("new-deployment", f"new deployment 'm{i:03d}': version v1 receives all traffic")],
-            [manifest_diff.ObjectDiff(key, "added", text, lines_each, 0)]))
+            [ObjectDiff(key, "added", text, lines_each, 0)]))
     return result
 
 

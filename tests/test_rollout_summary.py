@@ -10,7 +10,8 @@ import inspect
 import pytest
 
 from modeldeploy.explain import rollout_summary as rs
-from modeldeploy.explain.rollout_summary import RolloutState, Sentence
+from modeldeploy.explain.rollout_summary import RolloutState
+from modeldeploy.results.sentence import Sentence
 
 
 def state(version: str = "v1", canary: int | None = None, mode: str = rs.SERVERLESS,

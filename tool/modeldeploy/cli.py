@@ -27,14 +27,15 @@ from typing import Any, TextIO
 from . import __version__, processes
 from .commands import pipeline
 from .config import deployment_refs, sharding
-from .diagnostics import ToolError
+from .diagnostics import InternalError, ToolError
 from .manifests.schema_registry import DEFAULT_KUBERNETES_VERSION
+from .parallel import MAX_JOBS
 from .render import helm_install
-from .render.batch.scheduler import MAX_JOBS
 from .report import FORMAT_CHOICES, progress, reporter_for
 from .report.codequality import CodeQualityReporter
 from .report.jsonout import document as diagnostics_document
 from .report.sarif import SarifReporter
+from .results.run import RunResult
 from .safe_output import escape, escape_text, json_text
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -311,13 +312,15 @@ def _run_rollout(args: argparse.Namespace, cwd: Path) -> int:
         sys.stdout.write(plan.diff())
         _say(sys.stdout, "dry run: nothing written")
         return EXIT_OK
-    assert plan.written
+    if not plan.written:
+        raise InternalError(f"{plan.display}: the edit was planned but not written")
     _say(sys.stdout, f"updated {plan.display}; review it with `git diff`, then commit and push to roll out")
     return EXIT_OK
 
 
 def _run_status(args: argparse.Namespace, cwd: Path) -> int:
     from .commands import status  # imported on use: keeps `validate` start-up small
+    from .report import status as status_table
 
     root = deployment_refs.deployments_root(args.repo, cwd)
     try:
@@ -325,7 +328,8 @@ def _run_status(args: argparse.Namespace, cwd: Path) -> int:
     except deployment_refs.UnknownDeployment as exc:
         raise _Failed(EXIT_PROBLEMS, "not-found", str(exc)) from exc
     rows = status.collect_status(deployments, cwd)
-    _report(sys.stdout, status.format_json(rows) if args.format == "json" else status.format_text(rows))
+    _report(sys.stdout, status_table.format_json(rows) if args.format == "json"
+            else status_table.format_text(rows))
     return EXIT_PROBLEMS if any(not row.valid for row in rows) else EXIT_OK
 
 
@@ -354,7 +358,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
 }
 
 
-def _summary(args: argparse.Namespace, result: pipeline.RunResult) -> None:
+def _summary(args: argparse.Namespace, result: RunResult) -> None:
     if sys.stderr.isatty() and args.format != "json":  # json: the report stream holds one document
         sys.stderr.write(f"{result.files_checked} config(s) checked: {result.errors} error(s), "
                          f"{result.warnings} warning(s)\n")
@@ -404,16 +408,16 @@ def _machine_format(argv: Sequence[str]) -> tuple[str | None, str | None]:
 def _failure_document(command: str, args: argparse.Namespace | None) -> dict[str, Any]:
     """The command's JSON document with no results, for a run that failed before it had any."""
     if command == "status":
-        from .commands import status
+        from .report import status as status_table
 
-        return status.json_document([])
+        return status_table.json_document([])
     if command == "diff":
-        from .commands import diff as diffing
         from .report import diff as diff_report
+        from .results.diff import WORKING_TREE, DiffResult
 
         base = getattr(args, "base", None) or ""
-        head = getattr(args, "head", None) or (diffing.WORKING_TREE if args is not None else "")
-        return diff_report.json_document(diffing.DiffResult(base, head))
+        head = getattr(args, "head", None) or (WORKING_TREE if args is not None else "")
+        return diff_report.json_document(DiffResult(base, head))
     return diagnostics_document([], 0)
 
 

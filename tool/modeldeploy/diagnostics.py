@@ -52,6 +52,14 @@ class ToolError(Exception):
     """
 
 
+class InternalError(Exception):
+    """An invariant of modeldeploy itself does not hold: a bug, never the user's input.
+
+    Raised instead of `assert` (which `python -O` strips); the CLI maps it, like any other
+    unexpected exception, to exit code 3 with a request to report it.
+    """
+
+
 def has_errors(diagnostics: list[Diagnostic], strict: bool = False) -> bool:
     """True when the diagnostics should fail the run (warnings count under strict)."""
     return any(d.severity is Severity.ERROR or strict for d in diagnostics)

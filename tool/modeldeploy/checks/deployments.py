@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -15,6 +17,7 @@ from ..config.environments import Environment
 from ..config.schema_diagnostics import schema_diagnostics
 from ..config.yaml_loader import RULE_IO, LoadedYaml, load_yaml_file, load_yaml_text
 from ..diagnostics import Diagnostic, Severity, error
+from ..parallel import Workers
 from ..rules import OWNED_PATHS, RULES, RuleContext
 
 
@@ -87,3 +90,30 @@ def _check_loaded(config: ConfigFile, environment: Environment, charts_root: Pat
     for rule in RULES:
         result.diagnostics.extend(rule.check(context))
     return result
+
+
+ConfigJob = tuple[ConfigFile, Environment, "Path | None"]
+
+
+def _check_config_chunk(jobs: list[ConfigJob]) -> list[ConfigCheck]:
+    return [check_config(config, environment, charts_root) for config, environment, charts_root in jobs]
+
+
+def check_many(jobs: Sequence[ConfigJob], workers: Workers | None,
+               progress: Callable[[int, int], None] | None = None) -> list[ConfigCheck]:
+    """`check_config` of each job, in order; in worker processes for many."""
+    pool = workers.get(len(jobs)) if workers is not None else None
+    checks: list[ConfigCheck] = []
+    if pool is None:
+        for config, environment, charts_root in jobs:
+            checks.append(check_config(config, environment, charts_root))
+            if progress is not None:
+                progress(len(checks), len(jobs))
+        return checks
+    size = max(8, min(64, math.ceil(len(jobs) / (workers.count * 4)))) if workers else 64
+    futures = [pool.submit(_check_config_chunk, list(jobs[i:i + size])) for i in range(0, len(jobs), size)]
+    for future in futures:
+        checks += future.result()
+        if progress is not None:
+            progress(len(checks), len(jobs))
+    return checks

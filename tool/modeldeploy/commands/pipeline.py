@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..checks.deployments import ConfigCheck, load_config
+from ..checks.deployments import ConfigCheck, ConfigJob, check_many, load_config
 from ..config import sharding
 from ..config.discovery import (
     CONFIG_FILENAME,
@@ -26,16 +26,20 @@ from ..config.discovery import (
     find_repo_root,
 )
 from ..config.environments import RULE_NAMESPACE, Environment, load_environment
-from ..diagnostics import Diagnostic, Severity, error
+from ..diagnostics import Diagnostic, InternalError, Severity, error
+from ..manifests.checker import ManifestChecker
 from ..manifests.schema_registry import (
     DEFAULT_KUBERNETES_VERSION,
     check_kubernetes_version,
     default_locations,
 )
+from ..parallel import Workers
 from ..processes import DEFAULT_TIMEOUT_SECONDS, Deadline
 from ..render import helm as helm_runner
 from ..render import output_tree
-from ..render.batch import scheduler as batch_render
+from ..render.batch.scheduler import render_many
+from ..render.single import Release
+from ..results.run import RenderedDeployment, RunResult
 from ..rules import duplicate_deployment
 
 Progress = Callable[[int, int], None]  # (done, total), called as deployments finish
@@ -51,34 +55,6 @@ class Options:
     shard: tuple[int, int] | None = None  # (I, N): only the I-th of N shards (1-based)
     deadline: Deadline | None = None  # for every helm process of the run (default: 600 s from its start)
     strict: bool = False  # warnings fail the run: then output_dir is left as it was
-
-
-@dataclass(frozen=True)
-class RenderedDeployment:
-    config: str  # display path of the config
-    env: str
-    name: str
-    namespace: str
-    manifests: str
-
-
-@dataclass
-class RunResult:
-    files_checked: int = 0
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    rendered: list[RenderedDeployment] = field(default_factory=list)
-    helm_version: str | None = None
-
-    @property
-    def errors(self) -> int:
-        return sum(d.severity is Severity.ERROR for d in self.diagnostics)
-
-    @property
-    def warnings(self) -> int:
-        return sum(d.severity is Severity.WARNING for d in self.diagnostics)
-
-    def exit_code(self, strict: bool = False) -> int:
-        return 1 if self.errors or (strict and self.warnings) else 0
 
 
 RULE_FILE_NAME = "file-name"
@@ -120,14 +96,14 @@ class _Checked:
 
 
 def check_configs(paths: list[str], options: Options, cwd: Path, progress: Progress | None = None,
-                  workers: batch_render.Workers | None = None,
+                  workers: Workers | None = None,
                   ) -> tuple[list[ConfigCheck], list[Diagnostic]]:
     checked = _check_configs(paths, options, cwd, progress, workers)
     return checked.checks, checked.extra
 
 
 def _check_configs(paths: list[str], options: Options, cwd: Path, progress: Progress | None = None,
-                   workers: batch_render.Workers | None = None) -> _Checked:
+                   workers: Workers | None = None) -> _Checked:
     paths, env_dirs, extra = expand_paths(paths, cwd)
     covered = (paths or default_paths(cwd)) if paths or not extra else []
     configs = find_configs(covered, cwd, frozenset(env_dirs)) if covered else []
@@ -136,7 +112,7 @@ def _check_configs(paths: list[str], options: Options, cwd: Path, progress: Prog
 
 def check_config_files(configs: list[ConfigFile], env_dirs: list[Path], extra: list[Diagnostic],
                        options: Options, cwd: Path, progress: Progress | None = None,
-                       workers: batch_render.Workers | None = None,
+                       workers: Workers | None = None,
                        ) -> tuple[list[ConfigCheck], list[Diagnostic]]:
     """check_configs of found config files (and environment folders), `extra` diagnostics added."""
     checked = _check_found(configs, env_dirs, extra, [], options, cwd, progress, workers)
@@ -145,12 +121,12 @@ def check_config_files(configs: list[ConfigFile], env_dirs: list[Path], extra: l
 
 def _check_found(configs: list[ConfigFile], env_dirs: list[Path], extra: list[Diagnostic],
                  covered: list[str], options: Options, cwd: Path, progress: Progress | None,
-                 workers: batch_render.Workers | None) -> _Checked:
+                 workers: Workers | None) -> _Checked:
     # --shard: only this shard's configs are checked; the others are only read, so that
     # duplicate-deployment still compares every config (sharding.py says how shards split).
     shard = set(sharding.select(configs, options.shard)) if options.shard else None
     environments: dict[Path, tuple[Environment, list[Diagnostic]]] = {}
-    todo: list[batch_render.ConfigJob] = []  # this shard's configs, checked below
+    todo: list[ConfigJob] = []  # this shard's configs, checked below
     others: dict[ConfigFile, ConfigCheck] = {}  # the other shards' configs, read only
     for env_dir in env_dirs:  # an environment.yaml is checked even with no config next to it
         environments[env_dir] = load_environment(env_dir, cwd)
@@ -172,7 +148,7 @@ def _check_found(configs: list[ConfigFile], env_dirs: list[Path], extra: list[Di
         else:
             loaded = load_config(config)[0]
             others[config] = ConfigCheck(config, environment, charts_root, loaded)
-    checks = batch_render.check_many(todo, workers, progress)  # in worker processes for many
+    checks = check_many(todo, workers, progress)  # in worker processes for many
     # A namespace taken from the folder's name matters only to configs that can render: it is
     # not reported for a folder whose configs are all unreadable (e.g. `validate /dev/null`).
     readable = {check.config.env_dir for check in checks if check.loaded is not None}
@@ -197,7 +173,7 @@ def _default_charts_root(config: ConfigFile, cache: dict[Path, Path | None]) -> 
 
 
 def validate(paths: list[str], options: Options, cwd: Path, progress: Progress | None = None) -> RunResult:
-    workers = batch_render.Workers(options.jobs)  # config checks in processes for big repos
+    workers = Workers(options.jobs)  # config checks in processes for big repos
     try:
         checks, extra = check_configs(paths, options, cwd, progress, workers)
     finally:
@@ -232,7 +208,7 @@ def render(paths: list[str], options: Options, cwd: Path,
 def _render(paths: list[str], options: Options, cwd: Path, helm: helm_runner.Helm | None,
             progress: Progress | None, kubernetes_version: str, deadline: Deadline,
             output: output_tree.OutputTree | None) -> tuple[RunResult, _Checked]:
-    workers = batch_render.Workers(options.jobs)  # processes for YAML and jsonschema, shared
+    workers = Workers(options.jobs)  # processes for YAML and jsonschema, shared
     try:
         checked = _check_configs(paths, options, cwd, workers=workers)
     except BaseException:
@@ -251,7 +227,7 @@ def _render(paths: list[str], options: Options, cwd: Path, helm: helm_runner.Hel
             continue
         renderable.append(check)
     # Many deployments per helm process, several processes at once; each outcome is
-    # byte-identical to rendering that config alone (batch_render.py says how). The
+    # byte-identical to rendering that config alone (render/batch/ says how). The
     # manifests are checked in worker processes meanwhile, the files written on threads.
     rendered: dict[int, RenderedDeployment] = {}
     manifests: dict[int, str] = {}
@@ -276,10 +252,11 @@ def _render(paths: list[str], options: Options, cwd: Path, helm: helm_runner.Hel
         if renderable:  # helm is looked for only when there is something to render:
             helm = helm or helm_runner.find_helm()  # bad configs report as such without it
             result.helm_version = helm.version
-        checker = batch_render.ManifestChecker([*options.schema_locations, *default_locations()],
-                                               kubernetes_version, workers, len(renderable), deadline)
-        outcomes = batch_render.render_many(helm, renderable, kubernetes_version, jobs=options.jobs,
-                                            deadline=deadline) if helm is not None else []
+        checker = ManifestChecker([*options.schema_locations, *default_locations()],
+                                  kubernetes_version, workers, len(renderable), deadline)
+        releases = [_release(check) for check in renderable]
+        outcomes = render_many(helm, releases, kubernetes_version, jobs=options.jobs,
+                               deadline=deadline) if helm is not None else []
         for index, outcome in outcomes:
             result.diagnostics.extend(outcome.diagnostics)
             if outcome.manifests is None:  # helm failed: nothing to check
@@ -296,6 +273,14 @@ def _render(paths: list[str], options: Options, cwd: Path, helm: helm_runner.Hel
     result.rendered = [rendered[index] for index in sorted(rendered)]  # config order
     result.diagnostics.sort()
     return result, checked
+
+
+def _release(check: ConfigCheck) -> Release:
+    chart_dir = check.chart_dir
+    if check.loaded is None or chart_dir is None:
+        raise InternalError(f"{check.config.display} was to be rendered without values or chart")
+    return Release(check.config.display, check.config.path, check.name, check.environment.namespace,
+                   chart_dir, check.loaded)
 
 
 def _key(display: str, cwd: Path) -> str:

@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from ..diagnostics import InternalError
 from .yaml_loader import LOADER, line_column, load_yaml_text, resolve_plain
 
 CANARY_KEY = "canary"
@@ -104,7 +105,8 @@ def _tree(text: str, events: list[yaml.Event], position: int) -> tuple[_Node, in
         if style in ("|", ">"):  # a block scalar's span runs on over its trailing line breaks
             end = start + len(text[start:end].rstrip())
         return _Node("scalar", start, end, style=style, value=event.value), position + 1
-    assert isinstance(event, yaml.CollectionStartEvent)
+    if not isinstance(event, yaml.CollectionStartEvent):  # the parser's grammar rules it out
+        raise InternalError(f"unexpected YAML event {type(event).__name__} where a value starts")
     flow = bool(event.flow_style)
     node = _Node("map" if isinstance(event, yaml.MappingStartEvent) else "seq", start, start, flow)
     position += 1

@@ -51,6 +51,7 @@ from typing import Any
 import yaml
 
 from ..diagnostics import Diagnostic, error
+from ..fast_yaml import SafeLoader
 from ..fileio import file_kind
 
 MAX_BYTES = 1024 * 1024
@@ -73,10 +74,7 @@ RULE_IO = "io"
 
 JsonPath = tuple[Any, ...]
 
-try:  # the C parser is ~10x faster; fall back to pure Python where libyaml is missing
-    LOADER: Any = yaml.CSafeLoader  # every reader of config files parses with this one (config_edit too)
-except AttributeError:  # pragma: no cover - depends on the PyYAML build
-    LOADER = yaml.SafeLoader
+LOADER: Any = SafeLoader  # every reader of config files parses with this one (editing.py too)
 
 
 @dataclass(frozen=True)

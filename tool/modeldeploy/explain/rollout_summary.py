@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..results.sentence import Sentence
+
 SERVERLESS = "Serverless"
 RAW = "RawDeployment"
 
@@ -47,12 +49,6 @@ class RolloutState:
             deployment_mode=values.get("deployment_mode") or SERVERLESS,
             image=f"oci://{repo}/{namespace}/{name}" if repo and namespace else None,
         )
-
-
-@dataclass(frozen=True)
-class Sentence:
-    rule: str  # stable id, e.g. "canary-step"
-    text: str
 
 
 Rule = Callable[[RolloutState | None, RolloutState | None], Sentence | None]

@@ -9,43 +9,18 @@ are diffed, each under its own `a/<env>/<deployment>/<Kind>/<name>` label.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
-from .check import parse_manifests
-
-try:  # the C dumper is ~10x faster; the same text either way
-    _Dumper: Any = yaml.CSafeDumper
-except AttributeError:  # pragma: no cover - depends on the PyYAML build
-    _Dumper = yaml.SafeDumper
+from ..fast_yaml import SafeDumper
+from ..results.diff import ObjectDiff, ObjectKey
+from .parse import parse_manifests
 
 CONTEXT_LINES = 3
 DEV_NULL = "/dev/null"
 # No folding of long strings (storageUri, args): a folded line would diff as several.
 _DUMP_WIDTH = 1 << 16
-
-
-@dataclass(frozen=True, order=True)
-class ObjectKey:
-    kind: str
-    namespace: str
-    name: str
-    api_version: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.kind}/{self.name}"
-
-
-@dataclass(frozen=True)
-class ObjectDiff:
-    key: ObjectKey
-    status: str  # "added", "removed" or "changed"
-    text: str  # the unified diff, lines joined by "\n", with a final "\n"
-    added: int  # "+" lines, headers excluded
-    removed: int
 
 
 def parse_objects(manifests: str | None) -> dict[ObjectKey, Any]:
@@ -84,7 +59,7 @@ def same_data(a: Any, b: Any) -> bool:
 def canonical_dump(document: Any) -> str:
     if isinstance(document, str):  # an unparsed stream is diffed as the text it is
         return document
-    text: str = yaml.dump(document, Dumper=_Dumper, sort_keys=True, default_flow_style=False,
+    text: str = yaml.dump(document, Dumper=SafeDumper, sort_keys=True, default_flow_style=False,
                           allow_unicode=True, width=_DUMP_WIDTH)
     return text
 

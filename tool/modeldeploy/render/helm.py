@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .. import processes
 from ..diagnostics import ToolError
+from ..fileio import cache_dir
 from . import helm_install
 
 VERSION_TIMEOUT_SECONDS = 30
@@ -127,7 +128,7 @@ def template(helm: Helm, *, release: str, chart_dir: Path, namespace: str,
 def _helm_env() -> dict[str, str]:
     # Keep helm away from the user's kube context and repos: template needs neither.
     env = dict(os.environ)
-    env.setdefault("HELM_CACHE_HOME", str(helm_install.cache_dir() / "helm-home" / "cache"))
-    env.setdefault("HELM_CONFIG_HOME", str(helm_install.cache_dir() / "helm-home" / "config"))
-    env.setdefault("HELM_DATA_HOME", str(helm_install.cache_dir() / "helm-home" / "data"))
+    env.setdefault("HELM_CACHE_HOME", str(cache_dir() / "helm-home" / "cache"))
+    env.setdefault("HELM_CONFIG_HOME", str(cache_dir() / "helm-home" / "config"))
+    env.setdefault("HELM_DATA_HOME", str(cache_dir() / "helm-home" / "data"))
     return env

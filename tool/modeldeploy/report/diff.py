@@ -15,7 +15,7 @@ from typing import Any
 
 import jinja2
 
-from ..commands.diff import DeploymentDiff, DiffResult, SideProblem
+from ..results.diff import WORKING_TREE, DeploymentDiff, DiffResult, SideProblem
 from ..safe_output import escape, json_text
 
 FORMATS = ("text", "markdown", "json")
@@ -43,7 +43,7 @@ def format_problem(problem: SideProblem) -> str:
 
 
 def _show_command(result: DiffResult, deployment: DeploymentDiff) -> str:
-    head = [] if result.head == "working tree" else ["--head", result.head]
+    head = [] if result.head == WORKING_TREE else ["--head", result.head]
     return shlex.join(["modeldeploy", "diff", "--base", result.base, *head, deployment.config])
 
 

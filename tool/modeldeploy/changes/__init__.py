@@ -1,0 +1,1 @@
+"""What a change between two git refs touches: read-only git plumbing and the affected configs."""
