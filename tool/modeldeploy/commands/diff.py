@@ -35,8 +35,6 @@ from ..changes.affected import (
     path_filter,
 )
 from ..changes.git import Git, repository_root, working_tree_deployment_files
-from ..checks.deployments import load_config
-from ..config.discovery import ConfigFile
 from ..diagnostics import InternalError, Severity, ToolError
 from ..explain import rollout_summary
 from ..explain.rollout_summary import RolloutState
@@ -127,7 +125,7 @@ def render_side(side: str, root: Path, configs: list[str], options: pipeline.Opt
     if not configs:  # pipeline.render would take "no paths" for "every config"
         return rendered
     side_options = replace(options, charts_root=charts_root, output_dir=None)
-    run = pipeline.render(list(configs), side_options, root, helm)
+    run, checked = pipeline.render_checked(list(configs), side_options, root, helm)
     if options.deadline is not None and options.deadline.passed and run.errors:
         # What helm did not render in time is no finding about either side: no partial diff.
         raise ToolError(f"helm did not render every affected deployment before "
@@ -135,10 +133,9 @@ def render_side(side: str, root: Path, configs: list[str], options: pipeline.Opt
     for deployment in run.rendered:
         rendered.manifests[deployment.config] = deployment.manifests
         rendered.namespaces[deployment.config] = deployment.namespace
-    for config in configs:
-        loaded, _ = load_config(ConfigFile(config, root / config))  # refuses links out of the repo
-        if loaded is not None and isinstance(loaded.value, dict):
-            rendered.values[config] = loaded.value
+    for check in checked.checks:  # the values the checks read (a link out of the repo: refused)
+        if check.loaded is not None:
+            rendered.values[check.config.display] = check.loaded.value
     # Base warnings are history; base errors explain a side that did not render.
     prefix = f"{root}{os.sep}"
     rendered.problems = [SideProblem(side, replace(d, message=d.message.replace(prefix, "")))

@@ -1,8 +1,9 @@
 """Rollout commands as planned edits: canary set/promote/rollback and release.
 
-Each plan_* function reads one config, computes its new text with config_edit,
-checks the new text with the checks `modeldeploy validate` runs, and returns a
-Plan: what will happen in plain words (rollout_summary), the diff, the bytes to
+Each plan_* function reads one config, computes its new text with config/editing.py,
+checks the config and the new text with the checks `modeldeploy validate` runs (the one
+core, checks/deployments.py: the same environments, charts root and duplicates), and
+returns a Plan: what will happen in plain words (rollout_summary), the diff, the bytes to
 write. A config that is already invalid, or would become invalid, is refused with
 its diagnostics. Nothing here prints.
 
@@ -25,15 +26,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..checks.deployments import check_config, check_config_text
+from ..checks.deployments import CheckRequest, DeploymentCheck, check_repository, check_text
 from ..config import editing as config_edit
 from ..config.deployment_refs import Deployment, find_deployment
-from ..config.discovery import default_charts_root
-from ..config.environments import load_environment
+from ..config.discovery import ConfigFile
 from ..diagnostics import Diagnostic, Severity, ToolError
 from ..explain.rollout_summary import RolloutState, Sentence, describe_change
 from ..file_lock import folder_lock
 from ..fileio import write_atomic
+from ..parallel import Workers
 from ..safe_output import escape
 
 BOM = b"\xef\xbb\xbf"
@@ -102,34 +103,54 @@ def _errors(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
 Edit = Callable[[str], str]
 
 
-def _plan(deployment: Deployment, cwd: Path, edit_for: Callable[[dict[str, Any]], Edit | str],
+@dataclass(frozen=True)
+class Repository:
+    """The GitOps repository the rollout commands edit: its model-deployments/ folder, and how
+    its configs are checked (the working directory, the charts root)."""
+
+    root: Path  # <repo>/model-deployments
+    request: CheckRequest
+
+    def find(self, ref: str) -> Deployment:
+        return find_deployment(self.root, ref, self.request.cwd)
+
+    def check(self, config: ConfigFile) -> DeploymentCheck:
+        """`config` checked as `validate` checks it, duplicates among every config of the repository."""
+        workers = Workers(None)
+        try:
+            return check_repository(self.request, self.root, [config], workers).checks[0]
+        finally:
+            workers.close()
+
+
+def _plan(deployment: Deployment, repo: Repository, edit_for: Callable[[dict[str, Any]], Edit | str],
           write: bool) -> Plan:
     """`_planned`; with `write`, also carried out, all of it under the deployment's edit lock."""
     config = deployment.config
     with folder_lock(config.deployment_dir, config.display) if write else nullcontext():
-        plan = _planned(deployment, cwd, edit_for)
+        plan = _planned(deployment, repo, edit_for)
         if write and plan.after is not None:
             apply(plan)
     return plan
 
 
-def _planned(deployment: Deployment, cwd: Path, edit_for: Callable[[dict[str, Any]], Edit | str]) -> Plan:
+def _planned(deployment: Deployment, repo: Repository,
+             edit_for: Callable[[dict[str, Any]], Edit | str]) -> Plan:
     """Check the file, build the edit `edit_for(values)` chooses (a str: nothing to do), check the result.
 
-    Validation is the same as `validate` for one file: the environment settings,
-    the strict YAML loader, the schema and every rule; warnings do not block. A file
-    that cannot be read (or is a FIFO, a folder...) is refused with its `io` diagnostic.
+    Validation is the same as `validate`'s: the environment settings, the strict YAML
+    loader, the schema, every rule and duplicates; warnings do not block. A file that
+    cannot be read (or is a FIFO, a folder...) is refused with its `io` diagnostic.
     """
     config = deployment.config
     if config.path.is_symlink():
         raise RolloutError(f"{config.display} is a symbolic link; edit the file it points to")
-    environment, env_problems = load_environment(config.env_dir, cwd)
-    charts_root = default_charts_root(config.path)
-    current = check_config(config, environment, charts_root)
+    current = repo.check(config)
     plan = Plan(deployment, b"")
-    plan.diagnostics = sorted([*env_problems, *current.diagnostics])
-    if _errors(plan.diagnostics) or current.loaded is None:
-        invalid = _errors(env_problems)[0].path if _errors(env_problems) else config.display
+    plan.diagnostics = current.problems
+    if not current.valid or current.loaded is None:
+        env_errors = _errors(current.environment.diagnostics)
+        invalid = env_errors[0].path if env_errors else config.display
         plan.refusal = (f"{invalid} is invalid; fix it first (`modeldeploy validate` lists the "
                         "problems); nothing was changed")
         return plan
@@ -149,9 +170,9 @@ def _planned(deployment: Deployment, cwd: Path, edit_for: Callable[[dict[str, An
     except config_edit.EditError as exc:  # one line: path:line:col, what and the fix
         where = f"{config.display}:{exc.position[0]}:{exc.position[1]}" if exc.position else config.display
         raise RolloutError(f"{where}: {exc}") from exc
-    planned = check_config_text(config, environment, charts_root, new_text)
-    plan.diagnostics = sorted([*env_problems, *planned.diagnostics])
-    if _errors(plan.diagnostics) or planned.loaded is None:
+    planned = check_text(current, new_text)
+    plan.diagnostics = planned.problems
+    if not planned.valid or planned.loaded is None:
         plan.refusal = f"the change would make {config.display} invalid; nothing was changed"
         return plan
     plan.sentences = describe_change(RolloutState.from_values(current.loaded.value),
@@ -206,20 +227,20 @@ def _set_percent(percent: int) -> Edit:
     return lambda text: config_edit.set_canary_percent(text, percent)
 
 
-def plan_canary_set(root: Path, ref: str, percent: int, cwd: Path, *, write: bool = False) -> Plan:
+def plan_canary_set(repo: Repository, ref: str, percent: int, *, write: bool = False) -> Plan:
     check_percent(percent)
-    deployment = find_deployment(root, ref, cwd)
+    deployment = repo.find(ref)
 
     def edit_for(values: dict[str, Any]) -> Edit | str:
         if _percent(values) == percent:
             return f"{deployment.ref}: canary traffic is already {percent}%; nothing to change"
         return _set_percent(percent)
 
-    return _plan(deployment, cwd, edit_for, write)
+    return _plan(deployment, repo, edit_for, write)
 
 
-def plan_canary_rollback(root: Path, ref: str, cwd: Path, *, write: bool = False) -> Plan:
-    deployment = find_deployment(root, ref, cwd)
+def plan_canary_rollback(repo: Repository, ref: str, *, write: bool = False) -> Plan:
+    deployment = repo.find(ref)
 
     def edit_for(values: dict[str, Any]) -> Edit | str:
         if _percent(values) == 0:
@@ -227,11 +248,11 @@ def plan_canary_rollback(root: Path, ref: str, cwd: Path, *, write: bool = False
                     "revision; nothing to change")
         return _set_percent(0)
 
-    return _plan(deployment, cwd, edit_for, write)
+    return _plan(deployment, repo, edit_for, write)
 
 
-def plan_canary_promote(root: Path, ref: str, cwd: Path, *, write: bool = False) -> Plan:
-    deployment = find_deployment(root, ref, cwd)
+def plan_canary_promote(repo: Repository, ref: str, *, write: bool = False) -> Plan:
+    deployment = repo.find(ref)
 
     def edit_for(values: dict[str, Any]) -> Edit | str:
         if _percent(values) is None:
@@ -239,24 +260,22 @@ def plan_canary_promote(root: Path, ref: str, cwd: Path, *, write: bool = False)
                     "traffic; nothing to promote")
         return lambda text: config_edit.remove_key(text, config_edit.CANARY_KEY)
 
-    return _plan(deployment, cwd, edit_for, write)
+    return _plan(deployment, repo, edit_for, write)
 
 
-def plan_release(root: Path, name: str, from_env: str, to_env: str, canary: int | None,
-                 cwd: Path, *, write: bool = False) -> Plan:
+def plan_release(repo: Repository, name: str, from_env: str, to_env: str, canary: int | None,
+                 *, write: bool = False) -> Plan:
     """Copy the model version and image location of FROM/NAME into TO/NAME (and start a canary)."""
     if canary is not None:
         check_percent(canary)
     if from_env == to_env:
         raise RolloutError(f"--from and --to are both {from_env!r}; name two environments")
-    source = find_deployment(root, f"{from_env}/{name}", cwd)
-    target = find_deployment(root, f"{to_env}/{name}", cwd)
-    source_environment, env_problems = load_environment(source.config.env_dir, cwd)
-    source_check = check_config(source.config, source_environment,
-                                default_charts_root(source.config.path))
-    if _errors([*env_problems, *source_check.diagnostics]) or source_check.loaded is None:
+    source = repo.find(f"{from_env}/{name}")
+    target = repo.find(f"{to_env}/{name}")
+    source_check = repo.check(source.config)
+    if not source_check.valid or source_check.loaded is None:
         plan = Plan(target, b"")
-        plan.diagnostics = sorted([*env_problems, *source_check.diagnostics])
+        plan.diagnostics = source_check.problems
         plan.refusal = (f"the source {source.config.display} is invalid; fix it before releasing "
                         "from it; nothing was changed")
         return plan
@@ -275,7 +294,7 @@ def plan_release(root: Path, name: str, from_env: str, to_env: str, canary: int 
 
         return edit
 
-    return _plan(target, cwd, edit_for, write)
+    return _plan(target, repo, edit_for, write)
 
 
 def apply(plan: Plan) -> None:

@@ -8,6 +8,12 @@ cannot be read, or is a folder holding no */config.yaml ("no config files under
 PATH"). Anything else named config.yaml, or named as a PATH, is a config to check,
 whatever it is: a FIFO, socket, device or folder gets its `io` diagnostic naming
 what it is (yaml_loader), instead of being skipped.
+
+PATH arguments are taken as a pre-commit hook passes them (`expand_paths`): an
+environment.yaml stands for its environment's folder, whose configs are checked again.
+Rule id:
+- `file-name`: a `config.yml` or `environment.yml` is refused, since modeldeploy and Argo CD's
+  ApplicationSet read only config.yaml and environment.yaml: the file would be ignored.
 """
 
 from __future__ import annotations
@@ -18,8 +24,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..diagnostics import ToolError
+from ..diagnostics import Diagnostic, ToolError, error
 
+RULE_FILE_NAME = "file-name"
 CONFIG_FILENAME = "config.yaml"
 ENVIRONMENT_FILENAME = "environment.yaml"
 DEPLOYMENTS_DIRNAME = "model-deployments"
@@ -58,8 +65,10 @@ def find_repo_root(start: Path) -> Path | None:
     return None
 
 
-def default_charts_root(config_path: Path) -> Path | None:
-    """The repository root of the config; outside git, the folder above model-deployments/."""
+def repository_of(config_path: Path) -> Path | None:
+    """The repository root of the config; outside git, the folder above model-deployments/.
+
+    The default charts root, and where `.modeldeploy.yaml` is looked for."""
     root = find_repo_root(config_path.parent)
     if root is not None:
         return root
@@ -72,7 +81,7 @@ def default_charts_root(config_path: Path) -> Path | None:
 def outside_repository(path: Path) -> str | None:
     """Why `path` is not read, when symlinks take it out of its repository; else None.
 
-    The repository is default_charts_root's (outside git: the folder above
+    The repository is repository_of's (outside git: the folder above
     model-deployments/, else the file's own folder). A file there that leads
     elsewhere (`config.yaml -> /etc/passwd`) is refused unread, so no message and
     no CI log can show content from outside the repository.
@@ -81,7 +90,7 @@ def outside_repository(path: Path) -> str | None:
     if not _through_symlink(absolute):  # the common case, checked with one lstat per folder
         return None
     real = os.path.realpath(absolute)
-    root = default_charts_root(Path(absolute)) or Path(absolute).parent
+    root = repository_of(Path(absolute)) or Path(absolute).parent
     if Path(real).is_relative_to(os.path.realpath(root)):
         return None
     return (f"is a symbolic link leading outside the repository {root} (to {real}); modeldeploy reads "
@@ -102,6 +111,30 @@ def _through_symlink(absolute: str) -> bool:
         if parent == current:
             return False
         current = parent
+
+
+def expand_paths(paths: list[str], cwd: Path) -> tuple[list[str], list[Path], list[Diagnostic]]:
+    """PATH arguments as a pre-commit hook passes them: (paths, environment folders, `file-name`
+    diagnostics). An environment.yaml stands for its folder; config.yml and environment.yml
+    are refused."""
+    expanded: list[str] = []
+    env_dirs: list[Path] = []
+    problems: list[Diagnostic] = []
+    for raw in paths:
+        name = Path(raw).name
+        if name in (CONFIG_FILENAME[:-4] + "yml", ENVIRONMENT_FILENAME[:-4] + "yml"):
+            wanted = name[:-3] + "yaml"
+            problems.append(error(display_path(cwd / raw, cwd), 1, 1, f"modeldeploy and Argo CD read "
+                                  f"only `{wanted}`, so this file is ignored: rename it to {wanted}",
+                                  RULE_FILE_NAME))
+        elif name == ENVIRONMENT_FILENAME and os.path.isfile(cwd / raw):  # False, not raising, on EACCES
+            env_dirs.append(Path(os.path.abspath(cwd / raw)).parent)
+            expanded.append(str(Path(raw).parent))
+        else:
+            expanded.append(raw)
+    if paths and not expanded:  # only refused names: nothing else to check
+        return [], env_dirs, problems
+    return expanded, env_dirs, problems
 
 
 def default_paths(cwd: Path) -> list[str]:

@@ -1,7 +1,8 @@
 """chart-path: `chart_path` must name a chart folder inside the charts root.
 
-The charts root is `--charts-root` (or the MODELDEPLOY_CHARTS_ROOT variable), or by
-default the root of the git repository holding the config. The path must be
+The charts root is `--charts-root` (or the MODELDEPLOY_CHARTS_ROOT variable), which every
+command that checks configs takes, or by default the root of the git repository holding the
+config; a folder it does not hold gets a message saying how to point at a charts repository. The path must be
 relative, must not leave the root (no `..`, no symlink pointing outside), may use
 only letters, digits, `.`, `_`, `-` and `/`, and the folder must contain
 `Chart.yaml`. A misspelt folder gets a did-you-mean.
@@ -64,7 +65,9 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
 # (a substring of resolve_chart's reason, the fix to add when there is no did-you-mean)
 _FIXES = (
     ("without Chart.yaml", "; name the chart's own folder, the one holding Chart.yaml"),
-    ("names no folder", "; check the spelling: the path is relative to the charts root"),
+    ("names no folder", "; check the spelling (the path is relative to the charts root), or, if the charts "
+                        "live in another repository, point at its checkout with --charts-root DIR or "
+                        "MODELDEPLOY_CHARTS_ROOT"),
     ("outside the charts root", "; keep the chart inside the charts root (or pass --charts-root)"),
 )
 
