@@ -176,7 +176,7 @@ def golden(session: nox.Session) -> None:
 
 @nox.session(python=LINT_PYTHON or NOX_PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff and mypy, with the tools of requirements/lint.txt."""
+    """ruff, mypy and the import contracts (lint-imports), with the tools of requirements/lint.txt."""
     if LINT_PYTHON is None:
         session.error(f"lint needs Python {LINT_PYTHONS[-1]} or newer (found: "
                       f"{', '.join(FOUND_PYTHONS) or 'none of ' + ', '.join(SUPPORTED_PYTHONS)})")
@@ -184,6 +184,9 @@ def lint(session: nox.Session) -> None:
     install_project(session)
     session.run("ruff", "check", "tool", "tests", "ci", "noxfile.py")
     session.run("mypy")
+    # The layering contracts of pyproject.toml, over the source tree (a reused session venv may
+    # still hold modules of an older install, which an exhaustive contract would count).
+    session.run("lint-imports", "--no-cache", env={"PYTHONPATH": "tool"})
     # The GitHub Action and the CI recipes, offline: each against its vendored schema
     # (check-jsonschema ships them), then zizmor's strictest persona on the GitHub files.
     github_workflows = sorted(str(p) for p in Path("docs/ci").glob("github-*.yml"))

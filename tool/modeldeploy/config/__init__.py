@@ -1,1 +1,15 @@
-"""Reading configs the way Helm does: YAML, discovery, environments, schema diagnostics, edits."""
+"""Reading configs the way Helm reads them: the loaders, below every check.
+
+- yaml_loader.py: YAML as go-yaml v2 (Helm) reads it, with positions (the `yaml-*` ids);
+- discovery.py: finding configs, their environment and repository (`file-name`);
+- environments.py: environment.yaml (`environment-namespace`);
+- schema_diagnostics.py: JSON Schema errors as diagnostics (`schema-*`), go_regex.py: patterns
+  as Go matches them; values_schema.py: which schema a config's values are checked against;
+- editing.py: byte-preserving edits; deployment_refs.py: ENV/NAME -> config; sharding.py.
+
+Imports inside the package go down these layers (`|`: independent; lint-imports checks it):
+
+    deployment_refs | editing | environments | sharding | values_schema
+    discovery | schema_diagnostics
+    go_regex | yaml_loader
+"""

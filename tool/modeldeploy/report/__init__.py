@@ -1,9 +1,20 @@
-"""Reporters turn diagnostics into text; they depend on nothing but diagnostics and safe_output.
+"""Every writer: results in, text out. The writers depend on results/, diagnostics and
+safe_output.py (every line they compose is escaped) and nothing else (lint-imports checks it).
 
-REPORTERS maps each `--format` name to its class; `auto` picks `github` inside
-GitHub Actions (GITHUB_ACTIONS=true) and `text` elsewhere. Machine-readable formats
-(`machine_readable = True`: json, sarif, codequality) are documents for other tools,
-so nothing else (no progress bar) may be mixed into their stream.
+- text.py, jsonout.py, github.py, sarif.py, codequality.py (fingerprints.py): the `--format`s of
+  diagnostics. REPORTERS maps each `--format` name to its class; `auto` picks `github` inside
+  GitHub Actions (GITHUB_ACTIONS=true) and `text` elsewhere. Machine-readable formats
+  (`machine_readable = True`: json, sarif, codequality) are documents for other tools, so
+  nothing else (no progress bar) may be mixed into their stream. SARIF's rule catalog is
+  rule_docs.json, generated from the rule registry with docs/rules.md;
+- diff.py (templates/diff.md.j2): the diff report as text, markdown and json;
+- status.py: the status table and document; progress.py: the progress bar.
+
+Imports inside the package go down these layers (`|`: independent; lint-imports checks it):
+
+    progress
+    codequality | diff | github | jsonout | sarif | status | text
+    fingerprints
 """
 
 from __future__ import annotations

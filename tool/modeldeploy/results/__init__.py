@@ -2,4 +2,9 @@
 
 The commands (commands/) build these values and the writers (report/) print them; neither
 package imports the other, so a new output format needs nothing but this package.
+
+Imports inside the package go down these layers (`|`: independent; lint-imports checks it):
+
+    diff | run | status
+    sentence
 """

@@ -1,10 +1,18 @@
-"""The registry of semantic config rules: one module per rule, named after its id.
+"""The semantic config rules: one module per rule, named after its id.
 
 Rule id -> module: replace `-` with `_`, except the two canary rules
 (`canary-traffic-percent` -> canary_traffic_percent.py, `canary-raw-deployment` ->
-canary_deployment_mode.py). YAML-level ids (`yaml-*`) live in yaml_loader.py,
-schema ids (`schema-*`, `yaml-implicit-type`) in schema_diagnostics.py, rendering
-and manifest ids in render.py and manifest_check.py; docs/rules.md lists them all.
+canary_deployment_mode.py). YAML-level ids (`yaml-*`) live in config/yaml_loader.py,
+schema ids (`schema-*`, `yaml-implicit-type`, `yaml-number-form`) in config/schema_diagnostics.py,
+rendering and manifest ids in render/ and manifests/; docs/rules.md lists them all.
+
+Imports inside the package go down these layers (`|`: independent; lint-imports checks it; a line
+ending with `|` goes on):
+
+    canary_deployment_mode | canary_traffic_percent | chart_path | directory_name |
+        duplicate_deployment | mutable_tag | name_length
+    name_format
+    base
 """
 
 from __future__ import annotations
