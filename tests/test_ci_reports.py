@@ -29,11 +29,21 @@ import jsonschema
 import pytest
 
 from conftest import REPO_ROOT, RunCli, helm_path
-from modeldeploy.diagnostics import error, warning
+from modeldeploy.diagnostics import Diagnostic, Severity
 from modeldeploy.render import helm_install
 from modeldeploy.report import MACHINE_FORMATS, REPORTERS
 from modeldeploy.report.codequality import CodeQualityReporter
 from modeldeploy.report.sarif import SarifReporter, artifact_uri, rule_catalog
+
+
+def error(path: str, line: int, column: int, message: str, rule: str) -> Diagnostic:
+    """A diagnostic of any rule id, even one no module declares."""
+    return Diagnostic(path, line, column, Severity.ERROR, message, rule)
+
+
+def warning(path: str, line: int, column: int, message: str, rule: str) -> Diagnostic:
+    """A diagnostic of any rule id, even one no module declares."""
+    return Diagnostic(path, line, column, Severity.WARNING, message, rule)
 
 
 def _load_script(name: str) -> Any:

@@ -22,12 +22,17 @@ from golden import assert_golden
 from modeldeploy.changes import affected as affected_changes
 from modeldeploy.commands import diff as diffing
 from modeldeploy.commands import pipeline
-from modeldeploy.diagnostics import error
+from modeldeploy.diagnostics import Diagnostic, Severity
 from modeldeploy.manifests import object_diff as manifest_diff
 from modeldeploy.render import helm as helm_runner
 from modeldeploy.report import diff as diff_report
 from modeldeploy.results.diff import DeploymentDiff, DiffResult, ObjectDiff, ObjectKey, SideProblem
 from modeldeploy.results.sentence import Sentence
+
+
+def error(path: str, line: int, column: int, message: str, rule: str) -> Diagnostic:
+    """A diagnostic of any rule id, even one no module declares."""
+    return Diagnostic(path, line, column, Severity.ERROR, message, rule)
 
 CHART = "charts/model-deployment/music-transformer"
 GIT_ENV = {

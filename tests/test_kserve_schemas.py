@@ -418,9 +418,9 @@ def test_in_process_check(case):
     if outcome(case) == "valid":
         assert problems == []
     elif outcome(case) == "no-schema":
-        assert [p.rule for p in problems] == [manifest_check.RULE_NO_SCHEMA]
+        assert [p.rule for p in problems] == [manifest_check.RULE_NO_SCHEMA.id]
     else:
-        assert problems and all(p.rule == manifest_check.RULE_INVALID for p in problems)
+        assert problems and all(p.rule == manifest_check.RULE_INVALID.id for p in problems)
         ref = registry().find(objects[0]["apiVersion"], objects[0]["kind"])
         assert ref is not None
         paths = error_paths(registry().validator(ref).iter_errors(objects[0]))

@@ -45,9 +45,9 @@ from ..config.environments import RULE_NAMESPACE, Environment, load_environment
 from ..config.schema_diagnostics import schema_diagnostics
 from ..config.values_schema import validator_for
 from ..config.yaml_loader import RULE_IO, LoadedYaml, load_yaml_file, load_yaml_text
-from ..diagnostics import Diagnostic, Severity, error
+from ..diagnostics import Diagnostic, Severity
 from ..parallel import Workers
-from ..rules import OWNED_PATHS, RULES, RuleContext, duplicate_deployment
+from ..rules import OWNED_PATHS, SEMANTIC_RULES, RuleContext, duplicate_deployment
 
 Progress = Callable[[int, int], None]  # (done, total), called as configs are checked
 
@@ -88,7 +88,7 @@ class DeploymentCheck:
         """Its own diagnostics and its environment's, sorted. A namespace taken from the folder's
         name matters only to a config that can render: not to one that cannot be read."""
         inherited = [d for d in self.environment.diagnostics
-                     if self.loaded is not None or d.rule != RULE_NAMESPACE]
+                     if self.loaded is not None or d.rule != RULE_NAMESPACE.id]
         return sorted([*self.diagnostics, *inherited])
 
     @property
@@ -122,7 +122,7 @@ class DeploymentSet:
         found = [*self.problems]
         for environment in self.environments:
             found += [d for d in environment.diagnostics
-                      if environment.named or id(environment) in readable or d.rule != RULE_NAMESPACE]
+                      if environment.named or id(environment) in readable or d.rule != RULE_NAMESPACE.id]
         for check in self.checks:
             found += check.diagnostics
         return sorted(found)
@@ -246,7 +246,7 @@ def load_config(config: ConfigFile) -> Checked:
     """The config's YAML, unless symlinks take it out of its repository: then refused unread (`io`)."""
     refused = outside_repository(config.path)
     if refused is not None:
-        return None, [error(config.display, 1, 1, refused, RULE_IO)]
+        return None, [RULE_IO.at(config.display, 1, 1, refused)]
     return load_yaml_file(str(config.path), config.display)
 
 
@@ -266,7 +266,7 @@ def _values_problems(config: ConfigFile, environment: Environment, charts_root: 
         return []
     problems = schema_diagnostics(loaded, validator_for(_chart_dir(loaded, charts_root)), OWNED_PATHS)
     context = RuleContext(config.display, loaded, environment, charts_root, config.deployment_dir.name)
-    for rule in RULES:
+    for rule in SEMANTIC_RULES:
         problems.extend(rule.check(context))
     return problems
 

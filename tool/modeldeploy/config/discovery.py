@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..diagnostics import Diagnostic, ToolError, error
+from ..diagnostics import Diagnostic, ToolError, declared_in
 
-RULE_FILE_NAME = "file-name"
+_declare = declared_in(__doc__, __name__)
+RULE_FILE_NAME = _declare("file-name")
 CONFIG_FILENAME = "config.yaml"
 ENVIRONMENT_FILENAME = "environment.yaml"
 DEPLOYMENTS_DIRNAME = "model-deployments"
@@ -124,9 +125,9 @@ def expand_paths(paths: list[str], cwd: Path) -> tuple[list[str], list[Path], li
         name = Path(raw).name
         if name in (CONFIG_FILENAME[:-4] + "yml", ENVIRONMENT_FILENAME[:-4] + "yml"):
             wanted = name[:-3] + "yaml"
-            problems.append(error(display_path(cwd / raw, cwd), 1, 1, f"modeldeploy and Argo CD read "
-                                  f"only `{wanted}`, so this file is ignored: rename it to {wanted}",
-                                  RULE_FILE_NAME))
+            problems.append(RULE_FILE_NAME.at(display_path(cwd / raw, cwd), 1, 1,
+                                              f"modeldeploy and Argo CD read "
+          f"only `{wanted}`, so this file is ignored: rename it to {wanted}"))
         elif name == ENVIRONMENT_FILENAME and os.path.isfile(cwd / raw):  # False, not raising, on EACCES
             env_dirs.append(Path(os.path.abspath(cwd / raw)).parent)
             expanded.append(str(Path(raw).parent))

@@ -26,14 +26,15 @@ from pathlib import Path
 import jsonschema
 
 from .. import schema_store
-from ..diagnostics import Diagnostic, error
+from ..diagnostics import Diagnostic, declared_in
 from . import go_regex
 from .discovery import ENVIRONMENT_FILENAME, display_path, outside_repository
 from .schema_diagnostics import schema_diagnostics
 from .yaml_loader import RULE_IO, excerpt, load_yaml_file
 
 PRODUCTION_NAMES = frozenset({"prod", "production"})
-RULE_NAMESPACE = "environment-namespace"
+_declare = declared_in(__doc__, __name__)
+RULE_NAMESPACE = _declare("environment-namespace")
 DNS_1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")  # fullmatch, at most 63 characters
 NAMESPACE_MAX = 63
 
@@ -63,12 +64,13 @@ def load_environment(env_dir: Path, cwd: Path) -> tuple[Environment, list[Diagno
     shown = display_path(settings, cwd)
     kind = _not_a_file(settings)  # stat only: nothing is read
     if kind:
-        return default, [error(shown, 1, 1, f"{ENVIRONMENT_FILENAME} is {kind} so the environment's "
-                               "namespace and production setting cannot be read; make it a plain text file "
-                               "such as `namespace: team-a-test`, or delete it", RULE_IO)]
+        return default, [RULE_IO.at(shown, 1, 1,
+                                    f"{ENVIRONMENT_FILENAME} is {kind} so the environment's "
+                       "namespace and production setting cannot be read; make it a plain text file "
+                       "such as `namespace: team-a-test`, or delete it")]
     refused = outside_repository(settings)  # before anything is read from it
     if refused is not None:
-        return default, [error(shown, 1, 1, refused, RULE_IO)]
+        return default, [RULE_IO.at(shown, 1, 1, refused)]
     loaded, problems = load_yaml_file(str(settings), shown)
     if loaded is None:
         return default, problems
@@ -111,9 +113,9 @@ def _folder_namespace_problems(env_dir: Path, cwd: Path) -> list[Diagnostic]:
     if len(name) <= NAMESPACE_MAX and DNS_1123_LABEL.fullmatch(name):
         return []
     fixed = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:NAMESPACE_MAX].rstrip("-") or "team-a-test"
-    return [error(display_path(env_dir, cwd), 1, 1,
-                  f"the environment folder {excerpt(name)!r} is used as the Kubernetes namespace, and it is "
-                  f"not a valid one (a DNS-1123 label: at most {NAMESPACE_MAX} lower-case letters, digits "
-                  f"and '-', starting and ending with a letter or digit); add an {ENVIRONMENT_FILENAME} "
-                  f"to this folder with e.g. `namespace: {fixed}`, or rename the folder to {fixed!r}",
-                  RULE_NAMESPACE)]
+    return [RULE_NAMESPACE.at(
+        display_path(env_dir, cwd), 1, 1,
+        f"the environment folder {excerpt(name)!r} is used as the Kubernetes namespace, and it is "
+        f"not a valid one (a DNS-1123 label: at most {NAMESPACE_MAX} lower-case letters, digits "
+        f"and '-', starting and ending with a letter or digit); add an {ENVIRONMENT_FILENAME} "
+        f"to this folder with e.g. `namespace: {fixed}`, or rename the folder to {fixed!r}")]

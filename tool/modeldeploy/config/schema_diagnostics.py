@@ -27,19 +27,20 @@ from typing import Any
 
 import jsonschema
 
-from ..diagnostics import Diagnostic, error
+from ..diagnostics import Diagnostic, declared_in
 from . import go_regex
 from .yaml_loader import JsonPath, LoadedYaml, excerpt, helm_display, misread_number, resolve_plain
 
-RULE_UNKNOWN_KEY = "schema-unknown-key"
-RULE_MISSING_KEY = "schema-missing-key"
-RULE_IMPLICIT_TYPE = "yaml-implicit-type"
-RULE_TYPE = "schema-type"
-RULE_RANGE = "schema-range"
-RULE_ENUM = "schema-enum"
-RULE_PATTERN = "schema-pattern"
-RULE_NUMBER_FORM = "yaml-number-form"
-RULE_OTHER = "schema"
+_declare = declared_in(__doc__, __name__)
+RULE_UNKNOWN_KEY = _declare("schema-unknown-key")
+RULE_MISSING_KEY = _declare("schema-missing-key")
+RULE_IMPLICIT_TYPE = _declare("yaml-implicit-type")
+RULE_TYPE = _declare("schema-type")
+RULE_RANGE = _declare("schema-range")
+RULE_ENUM = _declare("schema-enum")
+RULE_PATTERN = _declare("schema-pattern")
+RULE_NUMBER_FORM = _declare("yaml-number-form")
+RULE_OTHER = _declare("schema")
 
 _TYPE_WORDS = {"string": "text", "integer": "an integer", "boolean": "true or false",
                "object": "a mapping", "array": "a list", "number": "a number", "null": "empty"}
@@ -121,9 +122,9 @@ def schema_diagnostics(loaded: LoadedYaml, validator: jsonschema.protocols.Valid
         reason = misread_number(info, value)
         if reason:
             line, column = info.line, info.column
-            problems.append(error(loaded.path, line, column, number_form_message(path[-1], info.raw or "",
-                                                                                 info.tag, value, reason),
-                                  RULE_NUMBER_FORM))
+            problems.append(RULE_NUMBER_FORM.at(loaded.path, line, column,
+                                                number_form_message(path[-1], info.raw or "",
+                                                                    info.tag, value, reason)))
     return problems
 
 
@@ -171,9 +172,8 @@ def _convert(loaded: LoadedYaml, err: Any, path: JsonPath,
             else:
                 fix = f"remove it, or use one of: {', '.join(allowed)}"
             where = f" in {dotted(path)}" if path else " at the top level"
-            out.append((path + (key,), error(file, line, column,
-                                             f"unknown key `{excerpt(key)}`{where}; {fix}",
-                                             RULE_UNKNOWN_KEY)))
+            out.append((path + (key,), RULE_UNKNOWN_KEY.at(file, line, column,
+                                                           f"unknown key `{excerpt(key)}`{where}; {fix}")))
         return out
     if keyword == "required" and isinstance(err.instance, dict):
         line, column = loaded.position(path, key=True) if path else (1, 1)
@@ -185,9 +185,8 @@ def _convert(loaded: LoadedYaml, err: Any, path: JsonPath,
             examples = described.get("examples") or []
             fix = f"; add e.g. `{key}: {inline_yaml(examples[0])}`" if examples else ""
             where = "" if not path else f" in {dotted(path)}"
-            out.append((path + (key,), error(file, line, column,
-                                             f"missing required key `{key}`{where}{fix}",
-                                             RULE_MISSING_KEY)))
+            out.append((path + (key,), RULE_MISSING_KEY.at(file, line, column,
+                                                           f"missing required key `{key}`{where}{fix}")))
         return out
     line, column = loaded.position(path)
     node = loaded.nodes.get(path)
@@ -198,21 +197,21 @@ def _convert(loaded: LoadedYaml, err: Any, path: JsonPath,
             shown = helm_display(node.tag, err.instance)
             if node.tag == "null":
                 example = _example(err.schema, path[-1]) or f"; e.g. `{path[-1]}: \"...\"`"
-                return [(path, error(file, line, column, f"`{field}` has no value (Helm reads it as "
-                              f"null){example}", RULE_IMPLICIT_TYPE))]
+                return [(path, RULE_IMPLICIT_TYPE.at(file, line, column, f"`{field}` has no value (Helm "
+                                                     f"reads it as null){example}"))]
             raw = excerpt(node.raw)
-            return [(path, error(file, line, column,
-                          f"`{path[-1]}: {raw}` is read by Helm as the "
-                          f"{_TAG_WORDS.get(node.tag, node.tag)} {excerpt(shown)}, not the text "
-                          f"\"{raw}\"; quote it: {path[-1]}: \"{raw}\"", RULE_IMPLICIT_TYPE))]
+            return [(path, RULE_IMPLICIT_TYPE.at(
+                file, line, column, f"`{path[-1]}: {raw}` is read by Helm as the "
+                f"{_TAG_WORDS.get(node.tag, node.tag)} {excerpt(shown)}, not the text "
+                f"\"{raw}\"; quote it: {path[-1]}: \"{raw}\""))]
         got = _TAG_WORDS.get(node.tag) if node else None
         got = got or type(err.instance).__name__
         written = f" `{excerpt(node.raw)}`" if node is not None and node.raw else ""
         wanted = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in expected)
         key = path[-1] if path else "value"
         if node is not None and node.tag == "null":
-            return [(path, error(file, line, column, f"`{field}` has no value; it must be {wanted}"
-                                 f"{_example(err.schema, key)}, or remove the line", RULE_TYPE))]
+            return [(path, RULE_TYPE.at(file, line, column, f"`{field}` has no value; it must be {wanted}"
+                                        f"{_example(err.schema, key)}, or remove the line"))]
         fix = _example(err.schema, key)
         if node is not None and node.style in ("'", '"') and node.raw is not None:
             # `autoscaling: "true"`: the quotes are the mistake, the text is right
@@ -221,30 +220,30 @@ def _convert(loaded: LoadedYaml, err: Any, path: JsonPath,
             if tag in {"boolean": ("bool",), "integer": ("int",), "number": ("int", "float")}.get(
                     expected[0], ()):
                 fix = f"; write it without quotes: `{key}: {excerpt(unquoted)}`"
-        return [(path, error(file, line, column, f"`{field}` must be {wanted}, not the {got}{written}"
-                             f"{fix}", RULE_TYPE))]
+        return [(path, RULE_TYPE.at(file, line, column, f"`{field}` must be {wanted}, not the {got}{written}"
+                                    f"{fix}"))]
     if keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         bound = {"minimum": "the minimum is", "maximum": "the maximum is",
                  "exclusiveMinimum": "it must be more than",
                  "exclusiveMaximum": "it must be less than"}[keyword]
-        return [(path, error(file, line, column, f"`{field}` is {excerpt(err.instance)}; "
-                             f"{bound} {err.validator_value}", RULE_RANGE))]
+        return [(path, RULE_RANGE.at(file, line, column, f"`{field}` is {excerpt(err.instance)}; "
+                                     f"{bound} {err.validator_value}"))]
     if keyword in ("minLength", "maxLength") and isinstance(err.instance, str):
         key = path[-1] if path else field
         if not err.instance:
-            return [(path, error(file, line, column, f"`{field}` is empty{_example(err.schema, key)}",
-                                 RULE_RANGE))]
+            return [(path, RULE_RANGE.at(file, line, column,
+                                         f"`{field}` is empty{_example(err.schema, key)}"))]
         limit = "at most" if keyword == "maxLength" else "at least"
-        return [(path, error(file, line, column, f"`{field}` has {len(err.instance):,} characters; it "
-                             f"must have {limit} {err.validator_value}", RULE_RANGE))]
+        return [(path, RULE_RANGE.at(file, line, column,
+                                     f"`{field}` has {len(err.instance):,} characters; it "
+                 f"must have {limit} {err.validator_value}"))]
     if keyword in ("minItems", "maxItems"):
-        return [(path, error(file, line, column, f"`{field}`: {excerpt(err.message, 200)}", RULE_RANGE))]
+        return [(path, RULE_RANGE.at(file, line, column, f"`{field}`: {excerpt(err.message, 200)}"))]
     if keyword == "enum":
         options = [str(v) for v in err.validator_value]
         hint = suggest(str(err.instance), options)
         fix = f"did you mean `{hint}`?" if hint else f"use one of: {', '.join(options)}"
-        return [(path, error(file, line, column, f"`{field}` is `{excerpt(err.instance)}`; {fix}",
-                             RULE_ENUM))]
+        return [(path, RULE_ENUM.at(file, line, column, f"`{field}` is `{excerpt(err.instance)}`; {fix}"))]
     if keyword == "pattern":
         description = str(err.schema.get("description", "")).split(". ")[0].rstrip(".")
         fix = _example(err.schema, path[-1] if path else field)
@@ -255,9 +254,11 @@ def _convert(loaded: LoadedYaml, err: Any, path: JsonPath,
             style = node.style if node is not None else None
             how = {"|": "write `|-` to drop it", ">": "write `>-` to drop it",
                    '"': "remove the `\\n`"}.get(style or "", "remove it")
-            return [(path, error(file, line, column, f"`{field}` value {excerpt(repr(instance))} ends with a "
-                                 "line break, which the pattern refuses as Helm and Kubernetes read it (in "
-                                 f"Go's regexp `$` is the end of the text); {how}", RULE_PATTERN))]
-        return [(path, error(file, line, column, f"`{field}` value {excerpt(repr(err.instance))} is not "
-                             f"valid{what}{fix}", RULE_PATTERN))]
-    return [(path, error(file, line, column, f"`{field}`: {excerpt(err.message, 200)}", RULE_OTHER))]
+            return [(path, RULE_PATTERN.at(file, line, column,
+                                           f"`{field}` value {excerpt(repr(instance))} ends with a "
+                       "line break, which the pattern refuses as Helm and Kubernetes read it (in "
+                       f"Go's regexp `$` is the end of the text); {how}"))]
+        return [(path, RULE_PATTERN.at(file, line, column,
+                                       f"`{field}` value {excerpt(repr(err.instance))} is not "
+                   f"valid{what}{fix}"))]
+    return [(path, RULE_OTHER.at(file, line, column, f"`{field}`: {excerpt(err.message, 200)}"))]

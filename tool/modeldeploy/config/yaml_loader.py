@@ -50,7 +50,7 @@ from typing import Any
 
 import yaml
 
-from ..diagnostics import Diagnostic, error
+from ..diagnostics import Diagnostic, declared_in
 from ..fast_yaml import SafeLoader
 from ..fileio import file_kind
 
@@ -60,17 +60,18 @@ MAX_NODES = 10_000  # values built, aliases expanded; a config has a few dozen
 MAX_SCALAR_CHARS = 4096  # one key or value; the longest real one is a path
 EXCERPT_CHARS = 60  # how much of a value a message quotes
 
-RULE_SYNTAX = "yaml-syntax"
-RULE_ENCODING = "yaml-encoding"
-RULE_EMPTY = "yaml-empty"
-RULE_MULTI_DOC = "yaml-multiple-documents"
-RULE_NOT_MAPPING = "yaml-not-a-mapping"
-RULE_DUPLICATE_KEY = "yaml-duplicate-key"
-RULE_LIMITS = "yaml-limits"
-RULE_KEY_TYPE = "yaml-key-type"
-RULE_TAG = "yaml-tag"
-RULE_DIRECTIVE = "yaml-directive"
-RULE_IO = "io"
+_declare = declared_in(__doc__, __name__)
+RULE_SYNTAX = _declare("yaml-syntax", can_disable=False)
+RULE_ENCODING = _declare("yaml-encoding", can_disable=False)
+RULE_EMPTY = _declare("yaml-empty", can_disable=False)
+RULE_MULTI_DOC = _declare("yaml-multiple-documents", can_disable=False)
+RULE_NOT_MAPPING = _declare("yaml-not-a-mapping", can_disable=False)
+RULE_DUPLICATE_KEY = _declare("yaml-duplicate-key")
+RULE_LIMITS = _declare("yaml-limits", can_disable=False)
+RULE_KEY_TYPE = _declare("yaml-key-type")
+RULE_TAG = _declare("yaml-tag", can_disable=False)
+RULE_DIRECTIVE = _declare("yaml-directive", can_disable=False)
+RULE_IO = _declare("io", can_disable=False)
 
 JsonPath = tuple[Any, ...]
 
@@ -276,8 +277,8 @@ class _Abort(Exception):
 def _decode(path: str, data: bytes) -> tuple[str | None, list[Diagnostic]]:
     if len(data) > MAX_BYTES:
         return None, [
-            error(path, 1, 1, f"file is larger than {MAX_BYTES:,} bytes, the limit (a deployment "
-                  "config is a few hundred bytes); is this the right file?", RULE_LIMITS)
+            RULE_LIMITS.at(path, 1, 1, f"file is larger than {MAX_BYTES:,} bytes, the limit (a deployment "
+                           "config is a few hundred bytes); is this the right file?")
         ]
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -287,8 +288,8 @@ def _decode(path: str, data: bytes) -> tuple[str | None, list[Diagnostic]]:
         # Everything before the bad byte is valid UTF-8: count its characters, as editors do.
         line, column = line_column(data[: exc.start].decode("utf-8"), exc.start)
         return None, [
-            error(path, line, column, f"byte 0x{data[exc.start]:02x} is not valid UTF-8; "
-                  "save the file as UTF-8", RULE_ENCODING)
+            RULE_ENCODING.at(path, line, column, f"byte 0x{data[exc.start]:02x} is not valid UTF-8; "
+                             "save the file as UTF-8")
         ]
     problems = _text_problems(path, text)
     return (None, problems) if problems else (text, [])
@@ -299,8 +300,8 @@ def _text_problems(path: str, text: str) -> list[Diagnostic]:
     invisible line breaks. The first such character is reported, at its line and column in
     characters (libyaml reports a byte offset, wrong after any non-ASCII character)."""
     if len(text) > MAX_BYTES:
-        return [error(path, 1, 1, f"the text has {len(text):,} characters; the limit is {MAX_BYTES:,}",
-                      RULE_LIMITS)]
+        return [RULE_LIMITS.at(path, 1, 1,
+                               f"the text has {len(text):,} characters; the limit is {MAX_BYTES:,}")]
     found = _UNFIT_CHARACTER.search(text)
     if found is None:
         return []
@@ -314,7 +315,7 @@ def _text_problems(path: str, text: str) -> list[Diagnostic]:
                    "pasted from a word processor); delete it or replace it with a plain newline")
     else:
         message = _control_message(ord(character))
-    return [error(path, line, column, message, RULE_ENCODING)]
+    return [RULE_ENCODING.at(path, line, column, message)]
 
 
 def _control_message(code: int) -> str:
@@ -339,7 +340,7 @@ def _syntax_diagnostic(path: str, exc: yaml.YAMLError, text: str) -> Diagnostic:
         code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
         found = text.find(chr(code)) if 0 <= code <= 0x10FFFF else -1  # exc.position may be in bytes
         line, column = line_column(text, found) if found >= 0 else (1, 1)
-        return error(path, line, column, _control_message(code), RULE_ENCODING)
+        return RULE_ENCODING.at(path, line, column, _control_message(code))
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     problem = str(getattr(exc, "problem", None) or exc).split("\n")[0]
@@ -356,7 +357,7 @@ def _syntax_diagnostic(path: str, exc: yaml.YAMLError, text: str) -> Diagnostic:
             if needle in message:
                 message = f"{message}; {hint.format(opened=opened)}"
                 break
-    return error(path, line, column, f"YAML syntax error: {message}", RULE_SYNTAX)
+    return RULE_SYNTAX.at(path, line, column, f"YAML syntax error: {message}")
 
 
 # (a substring of PyYAML's message, the fix to suggest); the first match wins
@@ -402,14 +403,13 @@ def load_yaml_text(path: str, text: str) -> tuple[LoadedYaml | None, list[Diagno
         return None, [*earlier, syntax]
     docs = [e for e in events if isinstance(e, yaml.DocumentStartEvent)]
     if not docs:
-        return None, [error(path, 1, 1, "file is empty (or only comments); write a YAML mapping "
-                            f"such as `{_example(path)}`, or delete the file", RULE_EMPTY)]
+        return None, [RULE_EMPTY.at(path, 1, 1, "file is empty (or only comments); write a YAML mapping "
+                                    f"such as `{_example(path)}`, or delete the file")]
     if len(docs) > 1:
         mark = docs[1].start_mark
-        return None, [error(path, *_at(mark),
-                            "several YAML documents in one file; keep one config per file "
-                            "(remove this `---` and what follows, or move it to its own file)",
-                            RULE_MULTI_DOC)]
+        return None, [RULE_MULTI_DOC.at(path, *_at(mark),
+                                        "several YAML documents in one file; keep one config per file "
+                                        "(remove this `---` and what follows, or move it to its own file)")]
     helm_refusals = _helm_reader_problems(path, text, events)
     try:
         value = builder.build(events)
@@ -418,9 +418,9 @@ def load_yaml_text(path: str, text: str) -> tuple[LoadedYaml | None, list[Diagno
     root = builder.nodes.get(())
     if not isinstance(value, dict):
         line, column = (root.line, root.column) if root else (1, 1)
-        return None, [error(path, line, column, f"the document is {_describe(value, root)}, "
-                            f"not a mapping of keys to values; write `key: value` lines such as "
-                            f"`{_example(path)}`", RULE_NOT_MAPPING if value is not None else RULE_EMPTY)]
+        rule = RULE_NOT_MAPPING if value is not None else RULE_EMPTY
+        return None, [rule.at(path, line, column, f"the document is {_describe(value, root)}, not a mapping "
+                              f"of keys to values; write `key: value` lines such as `{_example(path)}`")]
     loaded = LoadedYaml(path=path, text=text, value=value, nodes=builder.nodes)
     return loaded, helm_refusals + builder.diagnostics
 
@@ -439,17 +439,19 @@ def _helm_reader_problems(path: str, text: str, events: list[yaml.Event]) -> lis
         for number, text_line in enumerate(text.split("\n"), start=1):
             if text_line.startswith("%"):
                 directive = excerpt(text_line.split("#")[0].strip())
-                problems.append(error(path, number, 1, f"directive `{directive}`: Helm 4 refuses a values "
-                                      "file with a %YAML or %TAG directive (and Helm 3 refuses %YAML 1.2); "
-                                      "delete this line", RULE_DIRECTIVE))
+                problems.append(RULE_DIRECTIVE.at(path, number, 1,
+                                                  f"directive `{directive}`: Helm 4 refuses a values "
+                                 "file with a %YAML or %TAG directive (and Helm 3 refuses %YAML 1.2); "
+                                 "delete this line"))
                 break
     for number, text_line in enumerate(text.split("\n"), start=1):
         rest = text_line[3:].strip()
         if text_line.startswith("---") and rest and not rest.startswith("#"):
-            problems.append(error(path, number, 4, f"`{excerpt(rest)}` after `---`: Helm 4 splits values "
-                                  "files at every line starting with `---` and refuses this one (invalid "
-                                  "document separator); keep `---` alone on its line, or do not start a "
-                                  "line with `---`", RULE_SYNTAX))
+            problems.append(RULE_SYNTAX.at(path, number, 4,
+                                           f"`{excerpt(rest)}` after `---`: Helm 4 splits values "
+                          "files at every line starting with `---` and refuses this one (invalid "
+                          "document separator); keep `---` alone on its line, or do not start a "
+                          "line with `---`"))
     for event in events:
         if isinstance(event, yaml.ScalarEvent) and event.style == '"':
             start, end = _offset(event.start_mark), _offset(event.end_mark)
@@ -458,9 +460,9 @@ def _helm_reader_problems(path: str, text: str, events: list[yaml.Event]) -> lis
             if escape:
                 at = start + escape.start() + len(escape.group(1))
                 line, column = line_column(text, at)
-                problems.append(error(path, line, column, "`\\/` in double quotes: Helm's YAML reader "
-                                      "(go-yaml) knows no such escape and refuses the file; write `/`",
-                                      RULE_SYNTAX))
+                problems.append(RULE_SYNTAX.at(path, line, column,
+                                               "`\\/` in double quotes: Helm's YAML reader "
+                           "(go-yaml) knows no such escape and refuses the file; write `/`"))
     return problems
 
 
@@ -491,17 +493,17 @@ def load_yaml_file(path: str, display: str | None = None) -> tuple[LoadedYaml | 
         # A FIFO or device named config.yaml would block the read or never end: regular files only.
         mode = os.stat(path).st_mode
         if not stat.S_ISREG(mode):
-            return None, [error(shown, 1, 1, f"{file_kind(mode)}, not a regular file; "
-                                "a config must be a plain text file", RULE_IO)]
+            return None, [RULE_IO.at(shown, 1, 1, f"{file_kind(mode)}, not a regular file; "
+                                     "a config must be a plain text file")]
         size = os.stat(path).st_size
         if size > MAX_BYTES:  # refused unread
-            return None, [error(shown, 1, 1, f"file is {size:,} bytes; the limit is {MAX_BYTES:,} "
-                                "(a deployment config is a few hundred bytes); is this the right "
-                                "file?", RULE_LIMITS)]
+            return None, [RULE_LIMITS.at(shown, 1, 1, f"file is {size:,} bytes; the limit is {MAX_BYTES:,} "
+                                         "(a deployment config is a few hundred bytes); is this the right "
+                                         "file?")]
         with open(path, "rb") as handle:
             data = handle.read(MAX_BYTES + 1)
     except OSError as exc:
-        return None, [error(shown, 1, 1, f"cannot read file: {exc.strerror}", RULE_IO)]
+        return None, [RULE_IO.at(shown, 1, 1, f"cannot read file: {exc.strerror}")]
     text, problems = _decode(shown, data)
     if text is None:
         return None, problems
@@ -549,21 +551,20 @@ def _limited_events(path: str, text: str, loader: Any,  # type: ignore[no-untype
             depth += 1
             if depth > MAX_DEPTH:
                 mark = event.start_mark
-                raise _Abort(error(path, *_at(mark),
-                                   f"nesting deeper than {MAX_DEPTH} levels (a config needs at most 3); "
-                                   "flatten it", RULE_LIMITS))
+                raise _Abort(RULE_LIMITS.at(path, *_at(mark), f"nesting deeper than {MAX_DEPTH} levels (a "
+                                            "config needs at most 3); flatten it"))
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             depth -= 1
         if count > MAX_NODES:
             mark = event.start_mark
-            raise _Abort(error(path, *_at(mark),
-                               f"more than {MAX_NODES:,} YAML nodes (a config has a few dozen); "
-                               "is this the right file?", RULE_LIMITS))
+            raise _Abort(RULE_LIMITS.at(path, *_at(mark),
+                                        f"more than {MAX_NODES:,} YAML nodes (a config has a few dozen); "
+                                        "is this the right file?"))
         if isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_SCALAR_CHARS:
             mark = event.start_mark
-            raise _Abort(error(path, *_at(mark),
-                               f"a key or value of {len(event.value):,} characters; the limit is "
-                               f"{MAX_SCALAR_CHARS:,}: shorten it", RULE_LIMITS))
+            raise _Abort(RULE_LIMITS.at(path, *_at(mark),
+                                        f"a key or value of {len(event.value):,} characters; the limit is "
+                                        f"{MAX_SCALAR_CHARS:,}: shorten it"))
         yield event
 
 
@@ -599,10 +600,10 @@ class _Builder:
         if isinstance(event, yaml.AliasEvent):
             if event.anchor not in self.anchored:
                 mark = event.start_mark
-                raise _Abort(error(self.path, *_at(mark),
-                                   f"alias *{excerpt(event.anchor)} names no anchor defined before "
-                                   "it; define `&name` first, or quote the value if `*` is meant "
-                                   "literally", RULE_SYNTAX))
+                raise _Abort(RULE_SYNTAX.at(self.path, *_at(mark),
+                                            f"alias *{excerpt(event.anchor)} names no anchor defined before "
+                                            "it; define `&name` first, or quote the value if `*` is meant "
+                                            "literally"))
             return self.anchored[event.anchor]
         if isinstance(event, yaml.ScalarEvent):
             node: Any = ("scalar", event)
@@ -620,7 +621,7 @@ class _Builder:
             self.pos += 1
             node = ("seq", event, items)
         else:  # pragma: no cover - the parser guarantees the grammar
-            raise _Abort(error(self.path, 1, 1, f"unexpected YAML event {event}", RULE_SYNTAX))
+            raise _Abort(RULE_SYNTAX.at(self.path, 1, 1, f"unexpected YAML event {event}"))
         anchor = getattr(event, "anchor", None)
         if anchor:
             self.anchored[anchor] = node
@@ -633,22 +634,22 @@ class _Builder:
             top = self.nodes.get(json_path[:1]) if json_path else None
             where = (top.key_line, top.key_column) if top else _at(event.start_mark)
             whose = f"the value of `{excerpt(json_path[0])}`" if json_path else "the document"
-            raise _Abort(error(self.path, *where,
-                               f"{whose} expands to more than {MAX_NODES:,} values through "
-                               "aliases (an alias bomb?); write the values out", RULE_LIMITS))
+            raise _Abort(RULE_LIMITS.at(self.path, *where,
+                                        f"{whose} expands to more than {MAX_NODES:,} values through "
+                                        "aliases (an alias bomb?); write the values out"))
 
     def _value(self, tree: Any, json_path: JsonPath, key_mark: Any) -> Any:
         kind, event = tree[0], tree[1]
         self._count(event, json_path)
         if kind != "scalar" and getattr(event, "tag", None) not in _COLLECTION_TAGS:
-            raise _Abort(error(self.path, *_at(event.start_mark),
-                               f"YAML tag {excerpt(event.tag)} is not supported in config files; "
-                               "remove it", RULE_TAG))
+            raise _Abort(RULE_TAG.at(self.path, *_at(event.start_mark),
+                                     f"YAML tag {excerpt(event.tag)} is not supported in config files; "
+                                     "remove it"))
         if len(json_path) > MAX_DEPTH:  # aliases can nest deeper than the text does
             mark = event.start_mark
-            raise _Abort(error(self.path, *_at(mark),
-                               f"aliases nest values deeper than {MAX_DEPTH} levels; write the "
-                               "values out", RULE_LIMITS))
+            raise _Abort(RULE_LIMITS.at(self.path, *_at(mark),
+                                        f"aliases nest values deeper than {MAX_DEPTH} levels; write the "
+                                        "values out"))
         mark = event.start_mark
         line, column = _at(mark)
         key_line, key_column = (key_mark.line + 1, key_mark.column + 1) if key_mark else (line, column)
@@ -667,31 +668,28 @@ class _Builder:
             key_event = key_tree[1]
             kmark = key_event.start_mark
             if key_tree[0] != "scalar":
-                raise _Abort(error(self.path, *_at(kmark),
-                                   "a mapping key must be a plain word, not a list or mapping",
-                                   RULE_KEY_TYPE))
+                raise _Abort(RULE_KEY_TYPE.at(self.path, *_at(kmark),
+                                              "a mapping key must be a plain word, not a list or mapping"))
             key_tag, key_value = self._scalar(key_event)
             key = key_event.value
             if key_tag == "null":
-                self.diagnostics.append(error(
-                    self.path, *_at(kmark),
-                    "an empty key (nothing before the `:`); write the key's name", RULE_KEY_TYPE))
+                self.diagnostics.append(RULE_KEY_TYPE.at(
+                    self.path, *_at(kmark), "an empty key (nothing before the `:`); write the key's name"))
             elif key_tag != "str":
-                self.diagnostics.append(error(
+                self.diagnostics.append(RULE_KEY_TYPE.at(
                     self.path, *_at(kmark),
                     f"key `{excerpt(key)}` is read by Helm as the {_TAG_NAMES.get(key_tag, key_tag)} "
-                    f"{excerpt(helm_display(key_tag, key_value))}; quote it: \"{excerpt(key)}\"",
-                    RULE_KEY_TYPE))
+                    f"{excerpt(helm_display(key_tag, key_value))}; quote it: \"{excerpt(key)}\""))
             if key == "<<" and _style(key_event) is None:
-                raise _Abort(error(self.path, *_at(kmark),
-                                   "merge keys (<<) are not supported in config files; "
-                                   "write the keys out", RULE_SYNTAX))
+                raise _Abort(RULE_SYNTAX.at(self.path, *_at(kmark),
+                                            "merge keys (<<) are not supported in config files; "
+                                            "write the keys out"))
             if key in first_seen:
                 first = first_seen[key]
-                self.diagnostics.append(error(
+                self.diagnostics.append(RULE_DUPLICATE_KEY.at(
                     self.path, *_at(kmark),
                     f"duplicate key `{excerpt(key)}` (first at line {first.line + 1}); Helm would "
-                    "silently keep only this last one: delete one of them", RULE_DUPLICATE_KEY))
+                    "silently keep only this last one: delete one of them"))
             first_seen[key] = kmark
             result[key] = self._value(value_tree, json_path + (key,), kmark)
         return result
@@ -706,16 +704,16 @@ class _Builder:
             return "str", event.value
         if tag not in _EXPLICIT_TAGS:
             mark = event.start_mark
-            raise _Abort(error(self.path, *_at(mark),
-                               f"YAML tag {excerpt(tag)} is not supported in config files; remove "
-                               "it (quote the value if it must be text)", RULE_TAG))
+            raise _Abort(RULE_TAG.at(self.path, *_at(mark),
+                                     f"YAML tag {excerpt(tag)} is not supported in config files; remove "
+                                     "it (quote the value if it must be text)"))
         wanted = _EXPLICIT_TAGS[tag]
         if wanted == "str":
             return "str", event.value
         resolved, value = resolve_plain(event.value)
         if resolved != wanted and not (wanted == "float" and resolved == "int"):
             mark = event.start_mark
-            raise _Abort(error(self.path, *_at(mark),
-                               f"`{excerpt(event.value)}` is not a valid !!{wanted}; remove the "
-                               f"tag or fix the value", RULE_TAG))
+            raise _Abort(RULE_TAG.at(self.path, *_at(mark),
+                                     f"`{excerpt(event.value)}` is not a valid !!{wanted}; remove the "
+                                     f"tag or fix the value"))
         return resolved, value

@@ -19,15 +19,16 @@ from typing import Any
 
 import referencing.exceptions
 
-from ..diagnostics import Diagnostic, ToolError, error
+from ..diagnostics import Diagnostic, ToolError, declared_in
 from ..processes import Deadline
 from .kubeconform import run_kubeconform
 from .parse import read_manifests
 from .schema_registry import SchemaRegistry
 
-RULE_INVALID = "manifest-invalid"
-RULE_NO_SCHEMA = "manifest-no-schema"
-RULE_NOT_OBJECT = "manifest-not-an-object"
+_declare = declared_in(__doc__, __name__)
+RULE_INVALID = _declare("manifest-invalid")
+RULE_NO_SCHEMA = _declare("manifest-no-schema")
+RULE_NOT_OBJECT = _declare("manifest-not-an-object")
 MAX_ERRORS_PER_OBJECT = 20
 
 
@@ -59,16 +60,18 @@ def check_objects(objects: list[Any], registry: SchemaRegistry, report_path: str
         if not isinstance(obj, dict) or not isinstance(obj.get("apiVersion"), str) \
                 or not isinstance(obj.get("kind"), str):
             statuses.append(ObjectStatus("?", "?", "not-an-object"))
-            problems.append(error(report_path, 1, 1, "helm printed a document that is not a Kubernetes "
-                                  f"object ({_kind_of(obj)})", RULE_NOT_OBJECT))
+            problems.append(RULE_NOT_OBJECT.at(report_path, 1, 1,
+                                               "helm printed a document that is not a Kubernetes "
+                            f"object ({_kind_of(obj)})"))
             continue
         label = describe(obj)
         ref = registry.find(obj["apiVersion"], obj["kind"])
         if ref is None:
             statuses.append(ObjectStatus(obj["kind"], label, "no-schema"))
-            problems.append(error(report_path, 1, 1, f"rendered {label}: could not check, no schema "
-                                  f"for {obj['kind']} {obj['apiVersion']} in "
-                                  f"{', '.join(registry.locations)}", RULE_NO_SCHEMA))
+            problems.append(RULE_NO_SCHEMA.at(report_path, 1, 1,
+                                              f"rendered {label}: could not check, no schema "
+                           f"for {obj['kind']} {obj['apiVersion']} in "
+                           f"{', '.join(registry.locations)}"))
             continue
         try:
             errors = sorted(registry.validator(ref).iter_errors(obj), key=lambda e: list(e.absolute_path))
@@ -77,8 +80,7 @@ def check_objects(objects: list[Any], registry: SchemaRegistry, report_path: str
         statuses.append(ObjectStatus(obj["kind"], label, "invalid" if errors else "valid"))
         for err in errors[:MAX_ERRORS_PER_OBJECT]:
             where = ".".join(str(p) for p in err.absolute_path) or "(root)"
-            problems.append(error(report_path, 1, 1, f"rendered {label}: {where}: {err.message}",
-                                  RULE_INVALID))
+            problems.append(RULE_INVALID.at(report_path, 1, 1, f"rendered {label}: {where}: {err.message}"))
     return statuses, problems
 
 

@@ -11,12 +11,13 @@ import json
 import shutil
 from typing import Any
 
-from ..diagnostics import Diagnostic, error
+from ..diagnostics import Diagnostic, declared_in
 from ..fileio import cache_dir
 from ..processes import DEFAULT_TIMEOUT_SECONDS, Deadline, describe_output, run
 from .schema_registry import SchemaRegistry, kubeconform_locations
 
-RULE_KUBECONFORM = "kubeconform"
+_declare = declared_in(__doc__, __name__)
+RULE_KUBECONFORM = _declare("kubeconform")
 MAX_REPORT_BYTES = 16 << 20
 
 
@@ -38,18 +39,18 @@ def run_kubeconform(binary: str, manifests: str, objects: list[Any], registry: S
     try:
         proc = run(args, deadline=deadline, max_stdout=MAX_REPORT_BYTES, stdin=manifests.encode("utf-8"))
     except OSError as exc:
-        return [error(report_path, 1, 1, f"kubeconform could not run: {exc}", RULE_KUBECONFORM)]
+        return [RULE_KUBECONFORM.at(report_path, 1, 1, f"kubeconform could not run: {exc}")]
     if proc.timed_out or proc.too_much:
         why = f"did not finish before {deadline.describe()}" if proc.timed_out \
             else f"printed more than {MAX_REPORT_BYTES >> 20} MB on {proc.too_much}"
-        return [error(report_path, 1, 1, f"kubeconform {why}", RULE_KUBECONFORM)]
+        return [RULE_KUBECONFORM.at(report_path, 1, 1, f"kubeconform {why}")]
     try:
         report = json.loads(proc.stdout or b"{}")
         if not isinstance(report, dict):
             raise ValueError("not an object")
     except ValueError:
-        return [error(report_path, 1, 1, "kubeconform printed no JSON: "
-                      f"{describe_output(proc.stdout + proc.stderr, 300)}", RULE_KUBECONFORM)]
+        return [RULE_KUBECONFORM.at(report_path, 1, 1, "kubeconform printed no JSON: "
+                                    f"{describe_output(proc.stdout + proc.stderr, 300)}")]
     problems = []
     for resource in report.get("resources") or []:
         status = resource.get("status", "")
@@ -58,7 +59,6 @@ def run_kubeconform(binary: str, manifests: str, objects: list[Any], registry: S
         label = f"{resource.get('kind', '?')}/{resource.get('name', '?')}"
         details = resource.get("validationErrors") or [{"path": "", "msg": resource.get("msg", status)}]
         for detail in details:
-            problems.append(error(report_path, 1, 1, f"kubeconform: rendered {label}: "
-                                  f"{detail.get('path') or '(root)'}: {detail.get('msg')}",
-                                  RULE_KUBECONFORM))
+            problems.append(RULE_KUBECONFORM.at(report_path, 1, 1, f"kubeconform: rendered {label}: "
+                                                f"{detail.get('path') or '(root)'}: {detail.get('msg')}"))
     return problems

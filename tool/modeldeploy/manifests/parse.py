@@ -13,10 +13,11 @@ from typing import Any
 
 import yaml
 
-from ..diagnostics import Diagnostic, error
+from ..diagnostics import Diagnostic, declared_in
 from ..fast_yaml import SafeLoader
 
-RULE_OUTPUT = "helm-output"
+_declare = declared_in(__doc__, __name__)
+RULE_OUTPUT = _declare("helm-output", can_disable=False)
 
 _STR, _MAP, _SEQ = ("tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
@@ -107,14 +108,14 @@ def read_manifests(manifests: str, report_path: str) -> tuple[list[Any], list[Di
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1} of its output" if mark else ""
-        return [], [error(report_path, 1, 1, f"helm printed text that is not YAML{where}: "
-                          f"{exc.problem or exc.context or 'a syntax error'}", RULE_OUTPUT)]
+        return [], [RULE_OUTPUT.at(report_path, 1, 1, f"helm printed text that is not YAML{where}: "
+                                   f"{exc.problem or exc.context or 'a syntax error'}")]
     except AliasError as exc:
-        return [], [error(report_path, 1, 1, f"helm printed YAML that cannot be checked: {exc}", RULE_OUTPUT)]
+        return [], [RULE_OUTPUT.at(report_path, 1, 1, f"helm printed YAML that cannot be checked: {exc}")]
     except (yaml.YAMLError, RecursionError) as exc:
         what = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split("\n")[0]
-        return [], [error(report_path, 1, 1, f"helm printed text that is not YAML: {what}", RULE_OUTPUT)]
+        return [], [RULE_OUTPUT.at(report_path, 1, 1, f"helm printed text that is not YAML: {what}")]
     if not objects:
-        return [], [error(report_path, 1, 1, "helm printed no Kubernetes object for this config "
-                          "(empty output): nothing would be deployed", RULE_OUTPUT)]
+        return [], [RULE_OUTPUT.at(report_path, 1, 1, "helm printed no Kubernetes object for this config "
+                                   "(empty output): nothing would be deployed")]
     return objects, []

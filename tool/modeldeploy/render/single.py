@@ -1,12 +1,12 @@
-"""Step 2: render one checked config with the real helm, as Argo CD would.
+"""Render one checked config with the real helm, as Argo CD would.
 
 The config file itself is the values file, the release is named after the model
-and the namespace comes from the environment. Helm's own failures (a template
-error, the chart's values.schema.json) are reported against the config under
-`helm-template`, at the offending key when helm names one. A helm that does not
-finish before the run's deadline (`--timeout`) is reported under `helm-template` too.
-Output helm printed that is not manifests (bytes that are not UTF-8, more than
-helm.MAX_OUTPUT_BYTES) is reported under `helm-output` (manifests/parse.py).
+and the namespace comes from the environment. Output helm printed that is not
+manifests (bytes that are not UTF-8, more than helm.MAX_OUTPUT_BYTES) is reported
+under `helm-output` (manifests/parse.py). Rule id:
+- `helm-template`: helm refused to render the config: a template error, the chart's
+  values.schema.json (reported at the offending key when helm names one), or a helm that
+  did not finish before the run's deadline (`--timeout`). Nothing is rendered for it.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config.yaml_loader import LoadedYaml
-from ..diagnostics import Diagnostic, error
+from ..diagnostics import Diagnostic, declared_in
 from ..manifests.parse import RULE_OUTPUT
 from ..processes import Deadline
 from . import helm as helm_runner
 
-RULE_HELM = "helm-template"
+_declare = declared_in(__doc__, __name__)
+RULE_HELM = _declare("helm-template", can_disable=False)
 # Helm 4: "- at '/canary/trafficPercent': got string, want integer"; Helm 3: "- canary.trafficPercent: ..."
 _HELM4_SCHEMA = re.compile(r"^- at '(/[^']*)': (.*)$")
 _HELM3_SCHEMA = re.compile(r"^- ([A-Za-z0-9_.]+): (.*)$")
@@ -59,12 +60,11 @@ def outcome(release: Release, output: helm_runner.TemplateOutput, version: str) 
         return RenderOutcome(output.manifests, [])
     file = release.display
     if output.failure == helm_runner.TIMED_OUT:
-        return RenderOutcome(None, [error(file, 1, 1, f"helm {version} template {output.error}; not "
-                                          "rendered (raise --timeout, or look for a template that "
-                                          "never ends)", RULE_HELM)])
+        return RenderOutcome(None, [RULE_HELM.at(file, 1, 1, f"helm {version} template {output.error}; not "
+                                                 "rendered (raise --timeout, or look for a template that "
+                                                 "never ends)")])
     if output.failure == helm_runner.BAD_OUTPUT:
-        return RenderOutcome(None, [error(file, 1, 1, f"helm {version} template {output.error}",
-                                          RULE_OUTPUT)])
+        return RenderOutcome(None, [RULE_OUTPUT.at(file, 1, 1, f"helm {version} template {output.error}")])
     return RenderOutcome(None, helm_diagnostics(release, output.error, version))
 
 
@@ -82,9 +82,9 @@ def helm_diagnostics(release: Release, stderr: str, version: str) -> list[Diagno
                 path = tuple(match.group(1).split("."))
         if match and path is not None:
             row, column = release.loaded.position(path)
-            problems.append(error(file, row, column, f"helm {version} rejects the values: "
-                                  f"{'.'.join(path)}: {match.group(2)}", RULE_HELM))
+            problems.append(RULE_HELM.at(file, row, column, f"helm {version} rejects the values: "
+                                         f"{'.'.join(path)}: {match.group(2)}"))
     if not problems:
         summary = " ".join(stderr.split())[:600]
-        problems.append(error(file, 1, 1, f"helm {version} template failed: {summary}", RULE_HELM))
+        problems.append(RULE_HELM.at(file, 1, 1, f"helm {version} template failed: {summary}"))
     return problems

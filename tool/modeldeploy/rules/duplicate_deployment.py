@@ -11,10 +11,10 @@ from collections.abc import Iterator, Sequence
 from typing import Protocol, TypeVar
 
 from ..config.yaml_loader import LoadedYaml
-from ..diagnostics import Diagnostic, Severity, error
+from ..diagnostics import Diagnostic, Rule, Severity
+from .base import rule_doc
 
-ID = "duplicate-deployment"
-SEVERITY = Severity.ERROR
+RULE = Rule("duplicate-deployment", Severity.ERROR, rule_doc(__doc__), __name__)
 
 
 class Checked(Protocol):
@@ -38,9 +38,9 @@ def check_all(checks: Sequence[C]) -> Iterator[tuple[C, Diagnostic]]:
         key = (check.namespace, check.name)
         if key in first:
             line, column = check.loaded.position(("name",))
-            yield check, error(check.loaded.path, line, column,
+            yield check, RULE.at(check.loaded.path, line, column,
                         f"deployment {check.name!r} in namespace {key[0]!r} is also declared in "
                         f"{first[key]}; each InferenceService needs one config: delete one of them, "
-                        "or give one another `name`", ID)
+                        "or give one another `name`")
         else:
             first[key] = check.loaded.path
