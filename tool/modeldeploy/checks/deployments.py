@@ -48,6 +48,7 @@ from ..config.yaml_loader import RULE_IO, LoadedYaml, load_yaml_file, load_yaml_
 from ..diagnostics import Diagnostic, Severity
 from ..parallel import Workers
 from ..rules import OWNED_PATHS, SEMANTIC_RULES, RuleContext, duplicate_deployment
+from .settings import NO_RULES, FileRules, Settings
 
 Progress = Callable[[int, int], None]  # (done, total), called as configs are checked
 
@@ -82,6 +83,7 @@ class DeploymentCheck:
     loaded: LoadedYaml | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)  # its own: YAML, schema, rules, duplicates
     chart_dir: Path | None = None  # the chart it names, when that resolves
+    rules: FileRules = NO_RULES  # its repository's rule settings and its disable comments
 
     @property
     def problems(self) -> list[Diagnostic]:
@@ -137,8 +139,10 @@ def check_paths(request: CheckRequest, workers: Workers | None = None,
     covered = (paths or default_paths(request.cwd)) if paths or not problems else []
     configs = find_configs(covered, request.cwd, frozenset(env_dirs)) if covered else []
     mine = set(sharding.select(configs, request.shard)) if request.shard else None
-    checked = _check(configs, mine, env_dirs, request, workers, progress)
-    checked.problems += problems
+    settings = Settings(request.cwd)
+    checked = _check(configs, mine, env_dirs, request, settings, workers, progress)
+    for problem in problems:  # `file-name`: a file no config is read from
+        checked.problems += settings.settle(request.cwd / problem.path, [problem], None)
     checked.covered = covered
     return checked
 
@@ -150,7 +154,7 @@ def check_repository(request: CheckRequest, deployments_root: Path, selected: Se
     everyone = find_configs([str(deployments_root)], request.cwd, frozenset({deployments_root}))
     everyone += sorted(set(selected) - set(everyone))  # e.g. reached through a linked folder
     chosen = set(selected)
-    checked = _check(everyone, chosen, [], request, workers, None)
+    checked = _check(everyone, chosen, [], request, Settings(request.cwd), workers, None)
     by_config = {check.config: check for check in checked.checks}
     checked.checks = [by_config[config] for config in selected]
     return checked
@@ -160,20 +164,22 @@ def check_text(check: DeploymentCheck, text: str) -> DeploymentCheck:
     """`check`'s config as if it held `text` (a planned edit, checked before it is written)."""
     loaded, problems = load_yaml_text(check.config.display, text)
     problems += _values_problems(check.config, check.environment.environment, check.charts_root, loaded)
-    return _checked(check.config, check.environment, check.charts_root, loaded, problems)
+    return _checked(check.config, check.environment, check.charts_root, loaded, problems,
+                    check.rules.for_text(text))
 
 
 # --- the core ----------------------------------------------------------------------------------------
 
 def _check(configs: list[ConfigFile], mine: set[ConfigFile] | None, env_dirs: list[Path],
-           request: CheckRequest, workers: Workers | None, progress: Progress | None) -> DeploymentSet:
+           request: CheckRequest, settings: Settings, workers: Workers | None,
+           progress: Progress | None) -> DeploymentSet:
     """Check `mine` of `configs` (None: all), read the others, then look for duplicates among all."""
     environments: dict[Path, EnvironmentCheck] = {}
     reported: list[EnvironmentCheck] = []
 
     def environment_of(folder: Path) -> EnvironmentCheck:
         if folder not in environments:
-            environment, problems = load_environment(folder, request.cwd)
+            environment, problems = load_environment(folder, request.cwd, settings.settle)
             environments[folder] = EnvironmentCheck(folder, environment, problems)
         return environments[folder]
 
@@ -181,21 +187,24 @@ def _check(configs: list[ConfigFile], mine: set[ConfigFile] | None, env_dirs: li
         environment_of(folder).named = True
         reported.append(environments[folder])
     roots: dict[Path, Path | None] = {}
-    todo: list[tuple[ConfigFile, EnvironmentCheck, Path | None]] = []
+    todo: list[tuple[ConfigFile, EnvironmentCheck, Path | None, Path | None]] = []
     read_only: list[tuple[ConfigFile, EnvironmentCheck, Path | None]] = []
     for config in configs:
         environment = environment_of(config.env_dir)
-        charts_root = request.charts_root or _default_charts_root(config, roots)
+        repository = _repository_root(config, roots)
+        charts_root = request.charts_root or repository
         if mine is None or config in mine:
             if environment not in reported:
                 reported.append(environment)
-            todo.append((config, environment, charts_root))
+            todo.append((config, environment, charts_root, repository))
         else:
             read_only.append((config, environment, charts_root))
-    checks = [_checked(config, environment, charts_root, loaded, problems)
-              for (config, environment, charts_root), (loaded, problems)
-              in zip(todo, _in_workers(_check_one, [(c, e.environment, r) for c, e, r in todo], workers,
-                                       progress), strict=True)]
+    jobs = [(config, environment.environment, charts_root) for config, environment, charts_root, _ in todo]
+    checks = []
+    for (config, environment, charts_root, repository), (loaded, problems) in zip(
+            todo, _in_workers(_check_one, jobs, workers, progress), strict=True):
+        rules = settings.for_file(config.path, loaded.text if loaded else None, repository)
+        checks.append(_checked(config, environment, charts_root, loaded, problems, rules))
     others = [DeploymentCheck(config, environment, charts_root, loaded)
               for (config, environment, charts_root), loaded
               in zip(read_only, _in_workers(_read_one, [(c, e.environment, r) for c, e, r in read_only],
@@ -203,20 +212,21 @@ def _check(configs: list[ConfigFile], mine: set[ConfigFile] | None, env_dirs: li
     in_order = {check.config: check for check in [*checks, *others]}
     for check, diagnostic in duplicate_deployment.check_all([in_order[c] for c in configs]):
         if mine is None or check.config in mine:
-            check.diagnostics.append(diagnostic)
+            check.diagnostics += check.rules.apply([diagnostic])
     return DeploymentSet(checks, others, reported)
 
 
 def _checked(config: ConfigFile, environment: EnvironmentCheck, charts_root: Path | None,
-             loaded: LoadedYaml | None, problems: list[Diagnostic]) -> DeploymentCheck:
-    check = DeploymentCheck(config, environment, charts_root, loaded, problems)
+             loaded: LoadedYaml | None, problems: list[Diagnostic], rules: FileRules) -> DeploymentCheck:
+    check = DeploymentCheck(config, environment, charts_root, loaded, rules.settled(problems), rules=rules)
     if loaded is not None:
         check.chart_dir = _chart_dir(loaded, charts_root)
     return check
 
 
-def _default_charts_root(config: ConfigFile, cache: dict[Path, Path | None]) -> Path | None:
-    """repository_of(config.path), the walk up to the repository shared per folder."""
+def _repository_root(config: ConfigFile, cache: dict[Path, Path | None]) -> Path | None:
+    """repository_of(config.path), the walk up to the repository shared per folder: the default
+    charts root, and where the rule settings are."""
     deployment_dir = config.deployment_dir
     if deployment_dir.name == DEPLOYMENTS_DIRNAME or os.path.exists(deployment_dir / ".git"):
         return repository_of(config.path)
@@ -274,7 +284,7 @@ def _values_problems(config: ConfigFile, environment: Environment, charts_root: 
 def check_config(config: ConfigFile, environment: Environment, charts_root: Path | None) -> DeploymentCheck:
     """One config on its own: no other config to be a duplicate of, its environment's problems left out."""
     return _checked(config, EnvironmentCheck(config.env_dir, environment, []), charts_root,
-                    *_check_one(config, environment, charts_root))
+                    *_check_one(config, environment, charts_root), NO_RULES)
 
 
 def _chunk(function: Callable[..., T], jobs: list[Job]) -> list[T]:

@@ -104,6 +104,7 @@ def render_checked(paths: list[str], options: Options, cwd: Path, helm: helm_run
         nonlocal done
         for index, problems in finished:
             check = renderable[index]
+            problems = check.rules.apply(problems)  # the repository's settings, its disable comments
             result.diagnostics.extend(problems)
             if not any(p.severity is Severity.ERROR for p in problems):
                 rendered[index] = RenderedDeployment(check.config.display, check.config.env, check.name,
@@ -125,7 +126,7 @@ def render_checked(paths: list[str], options: Options, cwd: Path, helm: helm_run
         outcomes = render_many(helm, releases, kubernetes_version, jobs=options.jobs,
                                deadline=deadline) if helm is not None else []
         for index, outcome in outcomes:
-            result.diagnostics.extend(outcome.diagnostics)
+            result.diagnostics.extend(renderable[index].rules.apply(outcome.diagnostics))
             if outcome.manifests is None:  # helm failed: nothing to check
                 done += 1
                 if progress is not None:

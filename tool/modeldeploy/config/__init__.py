@@ -5,11 +5,13 @@
 - environments.py: environment.yaml (`environment-namespace`);
 - schema_diagnostics.py: JSON Schema errors as diagnostics (`schema-*`), go_regex.py: patterns
   as Go matches them; values_schema.py: which schema a config's values are checked against;
+- settings_file.py: a repository's `.modeldeploy.yaml` and the disable comments of a file
+  (`disable-comment`);
 - editing.py: byte-preserving edits; deployment_refs.py: ENV/NAME -> config; sharding.py.
 
 Imports inside the package go down these layers (`|`: independent; lint-imports checks it):
 
-    deployment_refs | editing | environments | sharding | values_schema
+    deployment_refs | editing | environments | settings_file | sharding | values_schema
     discovery | schema_diagnostics
     go_regex | yaml_loader
 """

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -26,7 +27,7 @@ from pathlib import Path
 import jsonschema
 
 from .. import schema_store
-from ..diagnostics import Diagnostic, declared_in
+from ..diagnostics import Diagnostic, Severity, declared_in
 from . import go_regex
 from .discovery import ENVIRONMENT_FILENAME, display_path, outside_repository
 from .schema_diagnostics import schema_diagnostics
@@ -55,35 +56,49 @@ def _validator() -> jsonschema.protocols.Validator:
     return validator
 
 
-def load_environment(env_dir: Path, cwd: Path) -> tuple[Environment, list[Diagnostic]]:
+# Applies the run's rule settings to the diagnostics of a file (or folder), given its text:
+# checks/settings.py's, passed in so that what the settings leave decides which values count.
+Settle = Callable[[Path, list[Diagnostic], "str | None"], list[Diagnostic]]
+
+
+def _as_reported(path: Path, problems: list[Diagnostic], text: str | None) -> list[Diagnostic]:
+    return problems
+
+
+def load_environment(env_dir: Path, cwd: Path, settle: Settle = _as_reported,
+                     ) -> tuple[Environment, list[Diagnostic]]:
+    """The environment of `env_dir` and its problems, settled. Its values count when no error is
+    left; one of the wrong type (its rule turned off or down) is ignored: the default applies."""
     name = env_dir.name
     default = Environment(name, name, name in PRODUCTION_NAMES, None)
     settings = env_dir / ENVIRONMENT_FILENAME
     if not os.path.lexists(settings):
-        return default, _folder_namespace_problems(env_dir, cwd)
+        return default, settle(env_dir, _folder_namespace_problems(env_dir, cwd), None)
     shown = display_path(settings, cwd)
     kind = _not_a_file(settings)  # stat only: nothing is read
     if kind:
         return default, [RULE_IO.at(shown, 1, 1,
                                     f"{ENVIRONMENT_FILENAME} is {kind} so the environment's "
-                       "namespace and production setting cannot be read; make it a plain text file "
-                       "such as `namespace: team-a-test`, or delete it")]
+                                    "namespace and production setting cannot be read; make it a plain text "
+                                    "file such as `namespace: team-a-test`, or delete it")]
     refused = outside_repository(settings)  # before anything is read from it
     if refused is not None:
         return default, [RULE_IO.at(shown, 1, 1, refused)]
     loaded, problems = load_yaml_file(str(settings), shown)
     if loaded is None:
-        return default, problems
-    problems += schema_diagnostics(loaded, _validator())
-    if problems:
+        return default, settle(settings, problems, None)
+    problems = settle(settings, problems + schema_diagnostics(loaded, _validator()), loaded.text)
+    if any(d.severity is Severity.ERROR for d in problems):
         return default, problems
     values = loaded.value
-    if "namespace" not in values:
-        problems = _folder_namespace_problems(env_dir, cwd)
+    namespace = values.get("namespace")
+    production = values.get("production")
+    if not isinstance(namespace, str):
+        problems += settle(env_dir, _folder_namespace_problems(env_dir, cwd), None)
     return Environment(
         name=name,
-        namespace=values.get("namespace", name),
-        production=values.get("production", name in PRODUCTION_NAMES),
+        namespace=namespace if isinstance(namespace, str) else name,
+        production=production if isinstance(production, bool) else name in PRODUCTION_NAMES,
         settings_path=shown,
     ), problems
 

@@ -482,8 +482,9 @@ _TAG_NAMES = {"str": "text", "int": "number", "float": "number", "bool": "boolea
 
 
 def _example(path: str) -> str:
-    return "namespace: team-a-prod" if path.endswith(("environment.yaml", "environment.yml")) \
-        else "name: jukebox"
+    if path.endswith(("environment.yaml", "environment.yml")):
+        return "namespace: team-a-prod"
+    return "rules: {mutable-tag: error}" if path.endswith(".modeldeploy.yaml") else "name: jukebox"
 
 
 def load_yaml_file(path: str, display: str | None = None) -> tuple[LoadedYaml | None, list[Diagnostic]]:

@@ -2,7 +2,8 @@
 
 In the manner of yamllint's rule registry, DECLARING lists the modules that declare rules,
 explicitly: a semantic rule module declares its `RULE` (rules/base.py says how); the YAML
-loader, the schema step, discovery, environments, helm and the manifest checks declare
+loader, the schema step, discovery, environments, the settings reader, helm and the manifest
+checks declare
 module-level Rule constants documented by their docstring's `- `id`: ...` bullets. RULES maps
 each id to its Rule: default severity, documentation, the module that checks it, and whether a
 repository may turn it off or down. docs/rules.md, the SARIF rule catalog (report/rule_docs.json)
@@ -23,14 +24,14 @@ from __future__ import annotations
 import difflib
 from types import ModuleType
 
-from ..config import discovery, environments, schema_diagnostics, yaml_loader
+from ..config import discovery, environments, schema_diagnostics, settings_file, yaml_loader
 from ..diagnostics import Rule
 from ..manifests import check, kubeconform, parse
 from ..render import single
 from . import SEMANTIC_RULES, duplicate_deployment
 
 DECLARING: tuple[ModuleType, ...] = (
-    yaml_loader, schema_diagnostics, discovery, environments,
+    yaml_loader, schema_diagnostics, discovery, environments, settings_file,
     *SEMANTIC_RULES, duplicate_deployment,
     single, parse, check, kubeconform,
 )
