@@ -290,8 +290,9 @@ def test_usage_errors_exit_2(repo: GitopsRepo, run_cli: RunCli, args: list[str],
 
 def test_outside_a_git_repository_exits_2(tmp_path: Path, run_cli: RunCli) -> None:
     proc = run_cli(["diff", "--base", "main"], cwd=tmp_path)
-    assert proc.returncode == 2
-    assert "run it inside a git repository" in proc.stderr
+    assert (proc.returncode, proc.stderr) == (
+        2, "modeldeploy: error: modeldeploy diff compares git refs: run it inside a git repository "
+        f"({tmp_path} is not in one)\n")
 
 
 def test_exit_code_flag(repo: GitopsRepo, run_cli: RunCli) -> None:
