@@ -1,4 +1,4 @@
-"""Span-preserving config edits (modeldeploy.config_edit), byte for byte.
+"""Span-preserving config edits (modeldeploy.config.editing), byte for byte.
 
 Each case gives the file before and the exact file after: everything the edit does
 not have to change (comments, quoting, indentation, CRLF, `---`, a missing final

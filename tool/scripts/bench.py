@@ -447,13 +447,13 @@ NOTES = [
     "",
     "- `helm template` costs ~45 ms per process before it renders anything. modeldeploy "
     "renders up to 200 deployments of one chart and namespace in one helm process "
-    "(`batch_render.py`: a generated wrapper chart, output split back per deployment, "
+    "(`render/batch/`: a generated wrapper chart, output split back per deployment, "
     "byte-identical to one process per deployment, self-checked every run), `--jobs` "
     "processes at once.",
     "- Parsing the rendered YAML and jsonschema validation are CPU-bound Python: they run in "
     "`--jobs` worker processes (forked), with a YAML builder twice as fast as PyYAML's "
     "constructor (same values) and validators that remember valid sub-objects within the run "
-    "(`memo_validator.py`): N deployments of one chart share most of their objects.",
+    "(`manifests/memo_validator.py`): N deployments of one chart share most of their objects.",
     "- Config checks (strict YAML loader, schema, rules) run in the same worker processes "
     "for big repos.",
     "- What is left on a 2-core machine is CPU: per 1,000 deployments roughly 1.1 s of helm, "
