@@ -2,7 +2,9 @@
 
 Returns results; never prints or exits (the CLI does). Failures of one config
 never stop the others: each is reported against its own file. `render -o DIR` is
-one transaction (output_tree.py): DIR changes only when the run succeeds.
+one transaction (render/output_tree.py): DIR changes only when the run succeeds.
+`validate` is the first two steps (checks/deployments.py, in the worker processes of
+parallel.py for big repos): it imports nothing of rendering, which `render` imports on use.
 """
 
 from __future__ import annotations
@@ -11,24 +13,21 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..checks.deployments import CheckRequest, DeploymentCheck, DeploymentSet, check_paths
 from ..config import sharding
 from ..config.discovery import ConfigFile, find_repo_root
 from ..diagnostics import Diagnostic, InternalError, Severity
-from ..manifests.checker import ManifestChecker
-from ..manifests.schema_registry import (
-    DEFAULT_KUBERNETES_VERSION,
-    check_kubernetes_version,
-    default_locations,
-)
+from ..manifests.schema_registry import DEFAULT_KUBERNETES_VERSION, check_kubernetes_version
 from ..parallel import Workers
 from ..processes import DEFAULT_TIMEOUT_SECONDS, Deadline
-from ..render import helm as helm_runner
-from ..render import output_tree
-from ..render.batch.scheduler import render_many
-from ..render.single import Release
 from ..results.run import RenderedDeployment, RunResult
+
+if TYPE_CHECKING:  # imported on use by render: validate's start-up loads none of it
+    from ..render import output_tree
+    from ..render.helm import Helm
+    from ..render.single import Release
 
 Progress = Callable[[int, int], None]  # (done, total), called as deployments finish
 
@@ -59,7 +58,9 @@ def validate(paths: list[str], options: Options, cwd: Path, progress: Progress |
 
 
 def render(paths: list[str], options: Options, cwd: Path,
-           helm: helm_runner.Helm | None = None, progress: Progress | None = None) -> RunResult:
+           helm: Helm | None = None, progress: Progress | None = None) -> RunResult:
+    from ..render import output_tree
+
     kubernetes_version = check_kubernetes_version(options.kubernetes_version)
     deadline = options.deadline or Deadline.after(DEFAULT_TIMEOUT_SECONDS)
     output = None
@@ -78,11 +79,16 @@ def render(paths: list[str], options: Options, cwd: Path,
     return result
 
 
-def render_checked(paths: list[str], options: Options, cwd: Path, helm: helm_runner.Helm | None = None,
+def render_checked(paths: list[str], options: Options, cwd: Path, helm: Helm | None = None,
                    progress: Progress | None = None, kubernetes_version: str | None = None,
                    deadline: Deadline | None = None, output: output_tree.OutputTree | None = None,
                    ) -> tuple[RunResult, DeploymentSet]:
     """`render`, and the checked configs it rendered from (their values: diff reads them)."""
+    from ..manifests.checker import ManifestChecker
+    from ..manifests.schema_registry import default_locations
+    from ..render import helm as helm_runner
+    from ..render.batch.scheduler import render_many
+
     kubernetes_version = kubernetes_version or check_kubernetes_version(options.kubernetes_version)
     deadline = deadline or options.deadline or Deadline.after(DEFAULT_TIMEOUT_SECONDS)
     workers = Workers(options.jobs)  # processes for YAML and jsonschema, shared
@@ -145,6 +151,8 @@ def render_checked(paths: list[str], options: Options, cwd: Path, helm: helm_run
 
 def _release(check: DeploymentCheck) -> Release:
     """What helm renders for a valid config (its chart resolves: the chart-path rule says so)."""
+    from ..render.single import Release
+
     if check.loaded is None or check.chart_dir is None:
         raise InternalError(f"{check.config.display} was to be rendered without values or chart")
     return Release(check.config.display, check.config.path, check.name, check.namespace,
@@ -158,6 +166,8 @@ def _key(display: str, cwd: Path) -> str:
 def _coverage(checked: DeploymentSet, sharded: bool, cwd: Path) -> output_tree.Coverage:
     """What the run speaks for in the output folder (output_tree.py): the paths searched, and
     the other shards' configs with their files."""
+    from ..render import output_tree
+
     prefixes = []
     for raw in checked.covered:
         path = Path(os.path.abspath(cwd / raw))
