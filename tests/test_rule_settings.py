@@ -209,3 +209,16 @@ def test_bad_settings_stop_every_command(run_cli: RunCli, repo: Path) -> None:
         assert (result.returncode, result.stderr) == (2, message), command
     as_json = run_cli(["validate", "--format", "json"], cwd=repo)
     assert json.loads(as_json.stdout)["failure"]["kind"] == "error"
+
+
+def test_diff_checks_each_ref_with_its_own_settings(run_cli: RunCli, repo: Path) -> None:
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    (repo / ".modeldeploy.yaml").write_text("rules:\n  mutable-tag: error\n")
+    subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "base"], cwd=repo, check=True)
+    _replace(repo / PROD, "version: 4562a17c17", "version: latest")
+    subprocess.run([*git, "commit", "-q", "-am", "a mutable tag"], cwd=repo, check=True)
+    result = run_cli(["diff", "--base", "HEAD~1", "--head", "HEAD", "--format", "json"], cwd=repo)
+    assert result.returncode == 1, result.stderr  # the head's settings make it an error
+    assert [(p["side"], p["rule"], p["severity"]) for p in json.loads(result.stdout)["problems"]] == [
+        ("head", "mutable-tag", "error")]

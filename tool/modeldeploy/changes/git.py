@@ -6,7 +6,8 @@ read in place, and git runs plumbing commands only, with GIT_OPTIONAL_LOCKS=0, s
 not even the index's stat cache gets refreshed.
 
 From a ref, only what rendering the affected configs reads is extracted: the configs,
-their environment.yaml and (charts in the repository) the chart folders they name,
+their environment.yaml, the repository's rule settings (.modeldeploy.yaml) and (charts in
+the repository) the chart folders they name,
 following symbolic links that stay in the repository to what they point at. A link
 anywhere else in the repository never matters; one that leads out of the repository
 from what is extracted is refused (exit 2), never followed.
@@ -22,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ..config.discovery import DEPLOYMENTS_DIRNAME
+from ..config.settings_file import SETTINGS_FILENAME
 from ..diagnostics import InternalError, ToolError
 from .affected import chart_folder, chart_path_of, under, with_environments
 
@@ -138,6 +140,8 @@ class Git:
         dest.mkdir(parents=True)
         done: list[str] = []
         self._extract_with_links(sha, with_environments(configs, files), dest, done)
+        if self.tree_entry(sha, SETTINGS_FILENAME) is not None:  # the rule settings at that ref
+            self._extract_with_links(sha, [SETTINGS_FILENAME], dest, done)
         if charts_prefix is None:
             return
         folders = set()

@@ -96,7 +96,8 @@ class DeploymentCheck:
     @property
     def valid(self) -> bool:
         """Readable and without errors (its environment's included): it may be rendered and edited."""
-        return self.loaded is not None and not any(d.severity is Severity.ERROR for d in self.problems)
+        return self.loaded is not None and not any(
+            d.severity is Severity.ERROR for d in (*self.diagnostics, *self.environment.diagnostics))
 
     @property
     def name(self) -> str:
