@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
+import json
 import pkgutil
 import re
+import sys
+from typing import Any
 
 import modeldeploy
 from conftest import REPO_ROOT
@@ -70,3 +74,21 @@ def test_misspelt_ids_get_a_suggestion() -> None:
     assert registry.suggest("yaml-sintax") == "yaml-syntax"
     assert registry.suggest("mutable-tags") == "mutable-tag"
     assert registry.suggest("nothing-like-it-at-all") is None
+
+
+def test_the_settings_schema_is_generated_from_the_registry() -> None:
+    rules_doc = _load_rules_doc()
+    assert rules_doc.SETTINGS_SCHEMA.read_text("utf-8") == rules_doc.settings_schema(), \
+        "schemas/settings.schema.json is stale: run python tool/scripts/rules_doc.py"
+    schema = json.loads(rules_doc.SETTINGS_SCHEMA.read_text("utf-8"))
+    assert set(schema["properties"]["rules"]["properties"]) == set(registry.RULES)
+
+
+def _load_rules_doc() -> Any:
+    script = REPO_ROOT / "tool" / "scripts" / "rules_doc.py"
+    spec = importlib.util.spec_from_file_location("rules_doc", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["rules_doc"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module

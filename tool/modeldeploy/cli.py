@@ -80,12 +80,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
                              "runners covers every config exactly once")
 
 
-def _charts_root_option(parser: argparse.ArgumentParser, help: str | None = None) -> None:
+def _charts_root_option(parser: argparse.ArgumentParser, help_text: str | None = None) -> None:
     """Every command that checks configs takes it (or MODELDEPLOY_CHARTS_ROOT): `_charts_root`."""
     parser.add_argument("--charts-root", type=Path, metavar="DIR",
-                        help=help or "folder chart_path is relative to, e.g. a checkout of the charts "
-                                     "repository (default: $MODELDEPLOY_CHARTS_ROOT, else the configs' "
-                                     "repository root)")
+                        help=help_text or "folder chart_path is relative to, e.g. a checkout of the charts "
+                                          "repository (default: $MODELDEPLOY_CHARTS_ROOT, else the "
+                                          "configs' repository root)")
 
 
 def _jobs_option(parser: argparse.ArgumentParser) -> None:

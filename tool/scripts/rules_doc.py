@@ -26,7 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script or l
 from derived_files import main as generator_main
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO_ROOT / "tool"))  # these sources (once imported, modeldeploy stays as it is)
+try:  # the installed copy (nox installs these sources first; the tests run against it)
+    import modeldeploy  # noqa: F401
+except ImportError:  # else these sources; appended: put first, tool/'s egg-info would shadow the install
+    sys.path.append(str(REPO_ROOT / "tool"))
 PACKAGE = REPO_ROOT / "tool" / "modeldeploy"
 DOC = REPO_ROOT / "docs" / "rules.md"
 CATALOG = PACKAGE / "report" / "rule_docs.json"
