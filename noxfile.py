@@ -7,8 +7,8 @@
                               (schemas, zizmor)
     ./noxw -s build           build the sdist and wheel into dist/ (locked build tools) and check them
     ./noxw -s golden          rewrite golden files (then read them in the diff)
-    ./noxw -s schemas         regenerate the KServe schemas, the chart's values.schema.json
-                              and docs/config-reference.md
+    ./noxw -s schemas         regenerate the KServe schemas, the chart's values.schema.json,
+                              docs/config-reference.md and docs/rules.md
     ./noxw -s lock            refresh requirements/*.txt from requirements/*.in and pyproject.toml
                               (`-- --upgrade` or `-- --upgrade-package NAME` to move pins)
     ./noxw -s tests-latest    the tests against the newest releases pyproject.toml allows (no lock)
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import sys
 from pathlib import Path
 
@@ -84,6 +85,9 @@ def install_locked(session: nox.Session, lock: str) -> None:
 def install_project(session: nox.Session) -> None:
     # Non-editable: tests exercise the package as users get it, schemas included. No
     # dependencies (the lock has them) and no build isolation (the lock's setuptools builds it).
+    # setuptools builds in build/ and keeps what an earlier build left there: a module since
+    # moved or deleted would ship in the wheel again, so the folder goes first.
+    shutil.rmtree("build", ignore_errors=True)
     session.install("--no-deps", "--no-build-isolation", ".")
 
 
@@ -176,7 +180,7 @@ def golden(session: nox.Session) -> None:
 
 @nox.session(python=LINT_PYTHON or NOX_PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff and mypy, with the tools of requirements/lint.txt."""
+    """ruff, mypy and the import contracts (lint-imports), with the tools of requirements/lint.txt."""
     if LINT_PYTHON is None:
         session.error(f"lint needs Python {LINT_PYTHONS[-1]} or newer (found: "
                       f"{', '.join(FOUND_PYTHONS) or 'none of ' + ', '.join(SUPPORTED_PYTHONS)})")
@@ -184,6 +188,9 @@ def lint(session: nox.Session) -> None:
     install_project(session)
     session.run("ruff", "check", "tool", "tests", "ci", "noxfile.py")
     session.run("mypy")
+    # The layering contracts of pyproject.toml, over the source tree (a reused session venv may
+    # still hold modules of an older install, which an exhaustive contract would count).
+    session.run("lint-imports", "--no-cache", env={"PYTHONPATH": "tool"})
     # The GitHub Action and the CI recipes, offline: each against its vendored schema
     # (check-jsonschema ships them), then zizmor's strictest persona on the GitHub files.
     github_workflows = sorted(str(p) for p in Path("docs/ci").glob("github-*.yml"))
@@ -204,13 +211,14 @@ def build(session: nox.Session) -> None:
 
 @nox.session(python=None)
 def schemas(session: nox.Session) -> None:
-    """Regenerate every derived schema file and the config reference."""
+    """Regenerate every derived schema file, the config reference and the rules' documentation."""
     install_locked(session, "run")
     install_project(session)
     # The pinned wheels (sha256-checked) are cached where the tests find them too:
     # $MODELDEPLOY_CACHE or ~/.cache/modeldeploy, under kserve-schema-wheels/.
     session.run("python", "tool/scripts/generate_kserve_schemas.py", "--out", "schemas")
     session.run("python", "tool/scripts/sync_config_schema.py")
+    session.run("python", "tool/scripts/rules_doc.py")  # docs/rules.md, the SARIF rule catalog
 
 
 @nox.session(python=None)

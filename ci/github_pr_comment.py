@@ -25,7 +25,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-MARKER = "<!-- modeldeploy-diff -->"  # modeldeploy.diff_report.COMMENT_MARKER
+MARKER = "<!-- modeldeploy-diff -->"  # modeldeploy.report.diff.COMMENT_MARKER
 MAX_PAGES = 100  # 10,000 comments: far beyond any pull request, but bounded
 TIMEOUT_SECONDS = 30
 NEXT_LINK = re.compile(r'<([^>]+)>;\s*rel="next"')

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from modeldeploy import helm_install
+from modeldeploy.render import helm_install
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HELM_MAJORS = ("4", "3")

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from conftest import REPO_ROOT
-from modeldeploy.environments import load_environment
+from modeldeploy.config.environments import load_environment
 
 ENVS = sorted(p.parent.name for p in (REPO_ROOT / "model-deployments").glob("*/applicationset.yaml"))
 

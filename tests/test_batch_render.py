@@ -20,10 +20,12 @@ from typing import Any
 import pytest
 
 from conftest import REPO_ROOT, RunCli
-from modeldeploy import batch_render, pipeline
-from modeldeploy import helm as helm_runner
-from modeldeploy.progress import ProgressBar, wanted
-from modeldeploy.yaml_loader import load_yaml_text
+from modeldeploy import parallel
+from modeldeploy.commands import pipeline
+from modeldeploy.config.yaml_loader import load_yaml_text
+from modeldeploy.render import helm as helm_runner
+from modeldeploy.render.batch import chart_analysis, values, wrapper
+from modeldeploy.report.progress import ProgressBar, wanted
 
 KUBE = "1.35.0"
 CHART = "charts/model-deployment/music-transformer"
@@ -133,13 +135,13 @@ def test_a_batch_that_differs_from_helm_alone_falls_back(
         tmp_path: Path, helm4: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The per-run self-check: one deployment per chart is also rendered alone and compared."""
     _repo(tmp_path, 12)
-    real_split = batch_render.split_output
+    real_split = wrapper.split_output
 
-    def corrupted(wrapper: batch_render.Wrapper, stdout: str, count: int) -> list[str] | None:
-        parts = real_split(wrapper, stdout, count)
+    def corrupted(built: wrapper.Wrapper, stdout: str, count: int) -> list[str] | None:
+        parts = real_split(built, stdout, count)
         return None if parts is None else [p.replace("minReplicas", "minReplica5") for p in parts]
 
-    monkeypatch.setattr(batch_render, "split_output", corrupted)
+    monkeypatch.setattr(wrapper, "split_output", corrupted)
     helm = _helm(helm4)
     result = pipeline.render([], pipeline.Options(jobs=2), tmp_path, helm=helm)
     monkeypatch.undo()
@@ -195,12 +197,12 @@ def _chart(tmp_path: Path, template_text: str, extra: dict[str, str] | None = No
 ])
 def test_unsupported_charts_are_not_batched(tmp_path: Path, template: str, extra: dict[str, str] | None,
                                             reason: str) -> None:
-    plan = batch_render.plan_chart(_chart(tmp_path, template, extra))
+    plan = chart_analysis.plan_chart(_chart(tmp_path, template, extra))
     assert plan.reason is not None and reason in plan.reason
 
 
 def test_the_example_chart_is_batched() -> None:
-    plan = batch_render.plan_chart(REPO_ROOT / CHART)
+    plan = chart_analysis.plan_chart(REPO_ROOT / CHART)
     assert plan.reason is None
     assert plan.defaults == {"autoscaling": False, "deployment_mode": "Serverless", "canary": {}}
     assert plan.schema is not None
@@ -215,14 +217,14 @@ def test_the_example_chart_is_batched() -> None:
 def test_unambiguous_values(text: str, same: bool) -> None:
     loaded, _ = load_yaml_text("x.yaml", text)
     assert loaded is not None
-    assert batch_render.unambiguous(loaded) is same
+    assert values.unambiguous(loaded) is same
 
 
 def test_coalesce_like_helm() -> None:
     defaults = {"a": 1, "t": {"x": 1, "y": {"z": 2}}, "e": {}}
-    assert batch_render.coalesce(defaults, {"a": 2, "t": {"y": {"w": 3}}}) == {
+    assert values.coalesce(defaults, {"a": 2, "t": {"y": {"w": 3}}}) == {
         "a": 2, "t": {"x": 1, "y": {"z": 2, "w": 3}}, "e": {}}
-    assert batch_render.coalesce(defaults, {"t": 5}) is None  # a table meets a scalar: helm decides
+    assert values.coalesce(defaults, {"t": 5}) is None  # a table meets a scalar: helm decides
     assert defaults == {"a": 1, "t": {"x": 1, "y": {"z": 2}}, "e": {}}  # inputs untouched
 
 
@@ -312,20 +314,20 @@ def _pyyaml_documents(text: str) -> list:
 def test_fast_manifest_parser_gives_pyyaml_values(text: str) -> None:
     import yaml
 
-    from modeldeploy import manifest_check
+    from modeldeploy.manifests import parse as manifest_parse
 
     try:
         expected = _pyyaml_documents(text)
     except yaml.YAMLError:
         with pytest.raises(yaml.YAMLError):
-            manifest_check.parse_manifests(text)
+            manifest_parse.parse_manifests(text)
         return
-    got = manifest_check.parse_manifests(text)
+    got = manifest_parse.parse_manifests(text)
     assert repr(got) == repr(expected)
 
 
 def test_fast_manifest_parser_on_rendered_examples() -> None:
-    from modeldeploy import manifest_check
+    from modeldeploy.manifests import parse as manifest_parse
 
     paths = [*(REPO_ROOT / "tests" / "golden").rglob("*.yaml"),
              *(REPO_ROOT / "tests" / "data" / "kserve-manifests").rglob("*.yaml")]
@@ -336,15 +338,15 @@ def test_fast_manifest_parser_on_rendered_examples() -> None:
             expected = _pyyaml_documents(text)
         except Exception as exc:  # the fast parser must fail alike
             with pytest.raises(type(exc)):
-                manifest_check.parse_manifests(text)
+                manifest_parse.parse_manifests(text)
             continue
-        assert repr(manifest_check.parse_manifests(text)) == repr(expected), path
+        assert repr(manifest_parse.parse_manifests(text)) == repr(expected), path
 
 
 def test_a_symlinked_template_is_not_batched(tmp_path: Path) -> None:
     chart = _chart(tmp_path, "")
     (chart / "templates" / "linked.yaml").symlink_to(chart / "templates" / "extra.yaml")
-    plan = batch_render.plan_chart(chart)
+    plan = chart_analysis.plan_chart(chart)
     assert plan.reason is not None and "symbolic" in plan.reason
 
 
@@ -365,19 +367,19 @@ def test_worker_processes_give_the_same_result_as_one_process(
                                     for line in configs[5].read_text().splitlines()) + "\n")
     helm = _helm(helm4)
     pools: list[bool] = []
-    real_get = batch_render.Workers.get
+    real_get = parallel.Workers.get
 
-    def recording(self: batch_render.Workers, expected: int) -> Any:
+    def recording(self: parallel.Workers, expected: int) -> Any:
         pool = real_get(self, expected)
         pools.append(pool is not None)
         return pool
 
-    monkeypatch.setattr(batch_render.Workers, "get", recording)
-    monkeypatch.setattr(batch_render, "POOL_MIN", 4)
+    monkeypatch.setattr(parallel.Workers, "get", recording)
+    monkeypatch.setattr(parallel, "POOL_MIN", 4)
     forked = pipeline.render([], pipeline.Options(jobs=2), tmp_path, helm=helm)
     forked_validate = pipeline.validate([], pipeline.Options(jobs=2), tmp_path)
     assert pools and all(pools), pools  # the workers did the checking
-    monkeypatch.setattr(batch_render, "POOL_MIN", 10**9)
+    monkeypatch.setattr(parallel, "POOL_MIN", 10**9)
     pools.clear()
     alone = pipeline.render([], pipeline.Options(jobs=2), tmp_path, helm=helm)
     alone_validate = pipeline.validate([], pipeline.Options(jobs=2), tmp_path)

@@ -28,7 +28,7 @@ import pytest
 import yaml
 
 from conftest import REPO_ROOT
-from modeldeploy import diff_report
+from modeldeploy.report import diff as diff_report
 from test_diff import CHART, GIT_ENV, GitopsRepo, config_text
 
 ACTION_FILE = REPO_ROOT / "action.yml"

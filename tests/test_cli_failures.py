@@ -238,10 +238,10 @@ sys.exit(main())
 
 
 @pytest.mark.parametrize(("args", "module", "function"), [
-    (["validate"], "pipeline", "validate"),
-    (["render"], "pipeline", "render"),
-    (["status"], "status", "collect_status"),
-    (["diff", "--base", "HEAD"], "diffing", "diff"),
+    (["validate"], "commands.pipeline", "validate"),
+    (["render"], "commands.pipeline", "render"),
+    (["status"], "commands.status", "collect_status"),
+    (["diff", "--base", "HEAD"], "commands.diff", "diff"),
 ])
 def test_internal_errors_print_one_json_document_too(repo: Path, args: list[str], module: str,
                                                      function: str) -> None:

@@ -19,11 +19,20 @@ import pytest
 import golden
 from conftest import REPO_ROOT, RunCli
 from golden import assert_golden
-from modeldeploy import diff_report, diffing, manifest_diff, pipeline
-from modeldeploy import helm as helm_runner
-from modeldeploy.diagnostics import error
-from modeldeploy.diffing import DeploymentDiff, DiffResult, SideProblem
-from modeldeploy.rollout_summary import Sentence
+from modeldeploy.changes import affected as affected_changes
+from modeldeploy.commands import diff as diffing
+from modeldeploy.commands import pipeline
+from modeldeploy.diagnostics import Diagnostic, Severity
+from modeldeploy.manifests import object_diff as manifest_diff
+from modeldeploy.render import helm as helm_runner
+from modeldeploy.report import diff as diff_report
+from modeldeploy.results.diff import DeploymentDiff, DiffResult, ObjectDiff, ObjectKey, SideProblem
+from modeldeploy.results.sentence import Sentence
+
+
+def error(path: str, line: int, column: int, message: str, rule: str) -> Diagnostic:
+    """A diagnostic of any rule id, even one no module declares."""
+    return Diagnostic(path, line, column, Severity.ERROR, message, rule)
 
 CHART = "charts/model-deployment/music-transformer"
 GIT_ENV = {
@@ -174,7 +183,7 @@ def test_affected_configs_rules() -> None:
 
     def affected(*changed: str, charts: bool = True) -> dict[str, set[str]]:
         chart_folders = (lambda: folders) if charts else None
-        found = diffing.affected_configs(set(changed), configs, configs, chart_folders)
+        found = affected_changes.affected_configs(set(changed), configs, configs, chart_folders)
         return {c.split("/", 1)[1].rsplit("/", 1)[0]: r for c, r in found.items()}
 
     assert affected("model-deployments/test/a/config.yaml") == {"test/a": {"config"}}
@@ -281,8 +290,9 @@ def test_usage_errors_exit_2(repo: GitopsRepo, run_cli: RunCli, args: list[str],
 
 def test_outside_a_git_repository_exits_2(tmp_path: Path, run_cli: RunCli) -> None:
     proc = run_cli(["diff", "--base", "main"], cwd=tmp_path)
-    assert proc.returncode == 2
-    assert "run it inside a git repository" in proc.stderr
+    assert (proc.returncode, proc.stderr) == (
+        2, "modeldeploy: error: modeldeploy diff compares git refs: run it inside a git repository "
+        f"({tmp_path} is not in one)\n")
 
 
 def test_exit_code_flag(repo: GitopsRepo, run_cli: RunCli) -> None:
@@ -323,11 +333,11 @@ def synthetic_result(deployments: int, lines_each: int) -> DiffResult:
     for i in range(deployments):
         body = "\n".join(f"+    line {n} of a long diff {'x' * 60}" for n in range(lines_each))
         text = f"--- /dev/null\n+++ b/test/m{i:03d}/ConfigMap/big\n@@ -0,0 +1,{lines_each} @@\n{body}\n"
-        key = manifest_diff.ObjectKey("ConfigMap", "team-a-test", "big", "v1")
+        key = ObjectKey("ConfigMap", "team-a-test", "big", "v1")
         result.deployments.append(DeploymentDiff(
             "test", None, f"model-deployments/test/m{i:03d}/config.yaml", ("config",), "added",
             [Sentence("new-deployment", f"new deployment 'm{i:03d}': version v1 receives all traffic")],
-            [manifest_diff.ObjectDiff(key, "added", text, lines_each, 0)]))
+            [ObjectDiff(key, "added", text, lines_each, 0)]))
     return result
 
 
@@ -411,7 +421,7 @@ def test_golden_files_fail_when_missing_and_change_only_on_request(tmp_path: Pat
 
 
 def test_same_data_is_type_strict() -> None:
-    from modeldeploy.manifest_diff import diff_manifests, same_data
+    from modeldeploy.manifests.object_diff import diff_manifests, same_data
 
     assert same_data({"a": [1, "x"]}, {"a": [1, "x"]})
     assert not same_data({"replicas": 1}, {"replicas": True})

@@ -1,4 +1,4 @@
-"""diff reads from a git ref only what rendering the affected configs needs (diffing.py).
+"""diff reads from a git ref only what rendering the affected configs needs (changes/git.py).
 
 A symbolic link elsewhere in the repository (`tools/python -> /usr/bin/python3`) never
 stops it; links inside the repository on the way to what it reads are followed; a link

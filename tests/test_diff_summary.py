@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from golden import assert_golden
-from modeldeploy import diff_report
+from modeldeploy.report import diff as diff_report
 from test_diff import CHART, INVALID, GitopsRepo, config_text
 
 

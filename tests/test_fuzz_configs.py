@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO_ROOT
-from modeldeploy import pipeline
+from modeldeploy.commands import pipeline
 from modeldeploy.diagnostics import Diagnostic
 
 SEED = 20260917

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jsonschema
 import pytest
 
-from modeldeploy.go_regex import compile_go, draft7_validator, translate
+from modeldeploy.config.go_regex import compile_go, draft7_validator, translate
 
 
 @pytest.mark.parametrize(("pattern", "text", "matches"), [

@@ -5,7 +5,7 @@ number forms (0, 0x, 0o, 0b, _, :, signs, exponents), booleans and nulls in ever
 trailing and embedded newlines, escapes, tags, `%YAML`/`%TAG` directives, `---` lines, block
 scalars with every chomping indicator, tabs, CRLF, a BOM, unicode, control characters, every
 quoting style. Each file goes through the checks `modeldeploy validate` runs (in process:
-`config_check.check_config`) and through both real helms, which print what reaches a template as
+`checks.deployments.check_config`) and through both real helms, which print what reaches a template as
 JSON (the probe chart in tests/data/helm-probe). The property:
 
 - what validate accepts, helm 4 and helm 3 accept and read as the same values;
@@ -47,11 +47,11 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from conftest import HELM_MAJORS, REPO_ROOT, helm_path
-from modeldeploy import helm as helm_runner
-from modeldeploy.config_check import ConfigCheck, check_config
+from modeldeploy.checks.deployments import DeploymentCheck, check_config
+from modeldeploy.config.discovery import ConfigFile
+from modeldeploy.config.environments import Environment
 from modeldeploy.diagnostics import Severity
-from modeldeploy.discovery import ConfigFile
-from modeldeploy.environments import Environment
+from modeldeploy.render import helm as helm_runner
 
 PROBE_CHART = REPO_ROOT / "tests" / "data" / "helm-probe"
 REAL_CHART = REPO_ROOT / "charts" / "model-deployment" / "music-transformer"
@@ -379,12 +379,12 @@ def helm_model(value: Any) -> Any:
 class Outcome:
     number: int
     generated: Generated
-    check: ConfigCheck
+    check: DeploymentCheck
     helm: dict[str, HelmRead] = field(default_factory=dict)  # "4", "3", "4 --values", ...
 
     @property
     def accepted(self) -> bool:
-        return self.check.ok
+        return self.check.valid
 
     def errors(self) -> list[Any]:
         return [d for d in self.check.diagnostics if d.severity is Severity.ERROR]

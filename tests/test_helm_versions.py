@@ -11,8 +11,8 @@ import pytest
 
 from conftest import REPO_ROOT, RunCli
 from golden import assert_golden
-from modeldeploy import helm_install
 from modeldeploy.diagnostics import ToolError
+from modeldeploy.render import helm_install
 from test_render_golden import CASES
 
 DEFAULTS = {release.version for release in helm_install.HELM_RELEASES.values()}

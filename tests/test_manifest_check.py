@@ -9,8 +9,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from modeldeploy import manifest_check
-from modeldeploy.schema_registry import (
+from modeldeploy.manifests import check as manifest_check
+from modeldeploy.manifests.kubeconform import run_kubeconform
+from modeldeploy.manifests.schema_registry import (
     DEFAULT_KUBERNETES_VERSION,
     SchemaRegistry,
     default_locations,
@@ -81,7 +82,7 @@ def test_kubeconform_findings_are_reported(tmp_path: Path, registry: SchemaRegis
     fake.write_text(f"#!/bin/sh\necho \"$@\" > {record}\ncat > /dev/null\necho '{json.dumps(report)}'\n")
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}
-    problems = manifest_check.run_kubeconform(str(fake), "---\n", [ISVC, configmap], registry, "c.yaml")
+    problems = run_kubeconform(str(fake), "---\n", [ISVC, configmap], registry, "c.yaml")
     assert [p.rule for p in problems] == ["kubeconform"]
     assert "InferenceService/jukebox: /spec/predictor: additional properties" in problems[0].message
     args = record.read_text()

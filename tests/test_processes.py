@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import RunCli
-from modeldeploy import batch_render
+from modeldeploy import parallel
 from process_tools import (
     HANG,
     add_config,
@@ -36,7 +36,7 @@ from process_tools import (
     wait_for_calls,
 )
 
-# More configs than batch_render.POOL_MIN: config and manifest checks go to forked workers.
+# More configs than parallel.POOL_MIN: config and manifest checks go to forked workers.
 MANY = 60
 
 
@@ -133,9 +133,9 @@ def test_jobs_has_an_upper_bound(tmp_path: Path, run_cli: RunCli) -> None:
     _, err = proc.communicate()
     assert proc.returncode == 0, err
     # 64 helm processes at most, checking processes at most max(8, CPUs), one watcher.
-    assert peak <= 64 + batch_render.max_workers() + 1, peak
-    assert batch_render.Workers(64).count == min(64, max(8, batch_render.usable_cpus()))
-    assert batch_render.Workers(2).count == 2
+    assert peak <= 64 + parallel.max_workers() + 1, peak
+    assert parallel.Workers(64).count == min(64, max(8, parallel.usable_cpus()))
+    assert parallel.Workers(2).count == 2
 
 
 def test_helm_output_is_read_up_to_a_cap(tmp_path: Path, run_cli: RunCli) -> None:

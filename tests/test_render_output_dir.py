@@ -24,8 +24,9 @@ from pathlib import Path
 import pytest
 
 from conftest import RunCli
-from modeldeploy import helm as helm_runner
-from modeldeploy import output_tree, pipeline
+from modeldeploy.commands import pipeline
+from modeldeploy.render import helm as helm_runner
+from modeldeploy.render import output_tree
 from process_tools import (
     SLOW_REAL,
     add_config,

@@ -1,4 +1,4 @@
-"""Span-preserving config edits (modeldeploy.config_edit), byte for byte.
+"""Span-preserving config edits (modeldeploy.config.editing), byte for byte.
 
 Each case gives the file before and the exact file after: everything the edit does
 not have to change (comments, quoting, indentation, CRLF, `---`, a missing final
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from modeldeploy import config_edit
-from modeldeploy.config_edit import EditError, remove_key, set_canary_percent, set_value
-from modeldeploy.rollout import stale_comments
+from modeldeploy.commands.rollout import stale_comments
+from modeldeploy.config import editing as config_edit
+from modeldeploy.config.editing import EditError, remove_key, set_canary_percent, set_value
 
 HEAD = ("chart_path: charts/model-deployment/music-transformer\nname: jukebox\nversion: 4562a17c17\n"
         "image_repository: image-registry.openshift-image-registry.svc:5000\nimage_namespace: team-a-test\n")

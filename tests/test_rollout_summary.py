@@ -9,8 +9,9 @@ import inspect
 
 import pytest
 
-from modeldeploy import rollout_summary as rs
-from modeldeploy.rollout_summary import RolloutState, Sentence
+from modeldeploy.explain import rollout_summary as rs
+from modeldeploy.explain.rollout_summary import RolloutState
+from modeldeploy.results.sentence import Sentence
 
 
 def state(version: str = "v1", canary: int | None = None, mode: str = rs.SERVERLESS,

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO_ROOT, RunCli
-from modeldeploy import pipeline, sharding
+from modeldeploy.checks.deployments import CheckRequest, check_paths
+from modeldeploy.commands import pipeline
+from modeldeploy.config import sharding
 from modeldeploy.diagnostics import ToolError
 
 CHART = "charts/model-deployment/music-transformer"
@@ -33,7 +35,7 @@ def _repo(root: Path, count: int = 23) -> list[str]:
 
 def _checked(root: Path, shard: tuple[int, int] | None, paths: list[str] | None = None,
              cwd: Path | None = None) -> list[str]:
-    checks, _ = pipeline.check_configs(paths or [], pipeline.Options(shard=shard), cwd or root)
+    checks = check_paths(CheckRequest(cwd or root, tuple(paths or ()), shard=shard)).checks
     return [str(c.config.path.relative_to(root)) for c in checks]
 
 

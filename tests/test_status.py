@@ -97,3 +97,20 @@ def test_outside_a_repository(run_cli: RunCli, tmp_path: Path) -> None:
     result = run_cli(["status"], cwd=tmp_path)
     assert result.returncode == 2
     assert "not inside a git repository; pass --repo DIR" in result.stderr
+
+
+def test_one_deployment_is_checked_with_every_other_config(run_cli: RunCli, gitops: Path) -> None:
+    """One core (checks/deployments.py): `status ENV/NAME` sees what `validate` of the repository
+    sees, a duplicate in another folder and an environment folder that is no namespace included."""
+    copy = gitops / "model-deployments" / "test" / "jukebox-copy" / "config.yaml"
+    copy.parent.mkdir()
+    copy.write_text((gitops / "model-deployments" / "test" / "jukebox" / "config.yaml").read_text())
+    one = json.loads(run_cli(["status", "test/jukebox", "--format", "json"], cwd=gitops).stdout)
+    assert one["deployments"][0]["error"]["rule"] == "duplicate-deployment"  # jukebox-copy/ sorts first
+    bad_env = gitops / "model-deployments" / "Staging.EU" / "jukebox" / "config.yaml"
+    bad_env.parent.mkdir(parents=True)
+    bad_env.write_text(copy.read_text())
+    result = run_cli(["status", "Staging.EU/jukebox", "--format", "json"], cwd=gitops)
+    error = json.loads(result.stdout)["deployments"][0]["error"]
+    assert (result.returncode, error["path"], error["rule"]) == (
+        1, "model-deployments/Staging.EU", "environment-namespace")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from modeldeploy import yaml_loader
+from modeldeploy.config import yaml_loader
 
 
 def _block_mappings(levels: int) -> str:

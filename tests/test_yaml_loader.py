@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from modeldeploy.yaml_loader import helm_display, load_yaml_text, resolve_plain
+from modeldeploy.config.yaml_loader import helm_display, load_yaml_text, resolve_plain
 
 
 @pytest.mark.parametrize(("text", "tag", "value"), [

@@ -24,15 +24,20 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import __version__, deployment_refs, helm_install, pipeline, processes, progress, sharding
-from .batch_render import MAX_JOBS
-from .diagnostics import ToolError
-from .reporters import FORMAT_CHOICES, reporter_for
-from .reporters.codequality import CodeQualityReporter
-from .reporters.jsonout import document as diagnostics_document
-from .reporters.sarif import SarifReporter
+from . import __version__, processes
+from .checks.deployments import CheckRequest
+from .commands import pipeline
+from .config import deployment_refs, sharding
+from .diagnostics import InternalError, ToolError
+from .manifests.schema_registry import DEFAULT_KUBERNETES_VERSION
+from .parallel import MAX_JOBS
+from .render import helm_install
+from .report import FORMAT_CHOICES, progress, reporter_for
+from .report.codequality import CodeQualityReporter
+from .report.jsonout import document as diagnostics_document
+from .report.sarif import SarifReporter
+from .results.run import RunResult
 from .safe_output import escape, escape_text, json_text
-from .schema_registry import DEFAULT_KUBERNETES_VERSION
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 ISSUES_URL = "https://github.com/modeldeploy/modeldeploy/issues"
@@ -68,12 +73,19 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="how to print problems (auto: github in GitHub Actions, else text; "
                              "sarif: GitHub code scanning; codequality: GitLab Code Quality report)")
     parser.add_argument("--strict", action="store_true", help="warnings fail the run too")
-    parser.add_argument("--charts-root", type=Path, metavar="DIR",
-                        help="folder chart_path is relative to (default: the configs' repository root)")
+    _charts_root_option(parser)
     _jobs_option(parser)
     parser.add_argument("--shard", metavar="I/N",
                         help="check only the I-th of N shards (1-based, e.g. 2/4): a CI matrix of N "
                              "runners covers every config exactly once")
+
+
+def _charts_root_option(parser: argparse.ArgumentParser, help_text: str | None = None) -> None:
+    """Every command that checks configs takes it (or MODELDEPLOY_CHARTS_ROOT): `_charts_root`."""
+    parser.add_argument("--charts-root", type=Path, metavar="DIR",
+                        help=help_text or "folder chart_path is relative to, e.g. a checkout of the charts "
+                                          "repository (default: $MODELDEPLOY_CHARTS_ROOT, else the "
+                                          "configs' repository root)")
 
 
 def _jobs_option(parser: argparse.ArgumentParser) -> None:
@@ -158,11 +170,13 @@ def build_parser() -> argparse.ArgumentParser:
                                     help="print the diff instead of writing the file")
         rollout_parser.add_argument("--repo", type=Path, metavar="DIR",
                                     help="the GitOps repo (default: the git repo of the working directory)")
+        _charts_root_option(rollout_parser)
     status = sub.add_parser("status", help="table of the deployments declared in the repo")
     status.add_argument("selector", nargs="?", metavar="ENV[/NAME]")
     status.add_argument("--format", choices=("text", "json"), default="text")
     status.add_argument("--repo", type=Path, metavar="DIR",
                         help="the GitOps repo (default: the git repo of the working directory)")
+    _charts_root_option(status)
 
     diff = sub.add_parser("diff", help="render what a change between two git refs does to each "
                           "deployment: rollout summary and manifest diff")
@@ -174,8 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="text (terminal), markdown (a PR comment) or json")
     diff.add_argument("--exit-code", action="store_true",
                       help="exit 1 when the rendered manifests differ (like git diff --exit-code)")
-    diff.add_argument("--charts-root", type=Path, metavar="DIR",
-                      help="charts outside the repo (e.g. a charts repo checkout), used for both refs")
+    _charts_root_option(diff, "charts outside the repo (e.g. a charts repo checkout), used for both refs "
+                              "(default: $MODELDEPLOY_CHARTS_ROOT, else the repository's charts)")
     diff.add_argument("--kubernetes-version", default=DEFAULT_KUBERNETES_VERSION, metavar="X.Y.Z",
                       help=f"as for render (default {DEFAULT_KUBERNETES_VERSION})")
     diff.add_argument("--schema-location", action="append", default=[], metavar="TEMPLATE",
@@ -202,13 +216,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _charts_root(args: argparse.Namespace) -> Path | None:
+    """--charts-root, else MODELDEPLOY_CHARTS_ROOT (e.g. for pre-commit, CI), resolved; None: each
+    config's repository root. The one place every command gets it from."""
+    chosen = args.charts_root
+    option = "--charts-root"
+    if not chosen and os.environ.get("MODELDEPLOY_CHARTS_ROOT"):
+        chosen, option = Path(os.environ["MODELDEPLOY_CHARTS_ROOT"]), "MODELDEPLOY_CHARTS_ROOT="
+    if not chosen:
+        return None
+    if not os.path.isdir(chosen):  # False, not raising, on EACCES
+        shown = f"--charts-root {chosen}" if option == "--charts-root" else f"{option}{chosen}"
+        raise ToolError(f"{shown}: no such directory")
+    return chosen.resolve()
+
+
 def _options(args: argparse.Namespace) -> pipeline.Options:
-    if not args.charts_root and os.environ.get("MODELDEPLOY_CHARTS_ROOT"):  # e.g. for pre-commit, CI
-        args.charts_root = Path(os.environ["MODELDEPLOY_CHARTS_ROOT"])
-    if args.charts_root and not os.path.isdir(args.charts_root):  # False, not raising, on EACCES
-        raise ToolError(f"--charts-root {args.charts_root}: no such directory")
     return pipeline.Options(
-        charts_root=args.charts_root.resolve() if args.charts_root else None,
+        charts_root=_charts_root(args),
         kubernetes_version=getattr(args, "kubernetes_version", DEFAULT_KUBERNETES_VERSION),
         schema_locations=tuple(getattr(args, "schema_location", ())),
         output_dir=getattr(args, "output_dir", None),
@@ -277,20 +302,20 @@ def _say(stream: TextIO, *lines: str) -> None:
 def _run_rollout(args: argparse.Namespace, cwd: Path) -> int:
     """canary set/promote/rollback, release: plan the edit and write it (one step, under the
     deployment's edit lock), then say what it did; with --dry-run, say what it would do."""
-    from . import rollout  # imported on use: keeps `validate` start-up small
+    from .commands import rollout  # imported on use: keeps `validate` start-up small
 
-    root = deployment_refs.deployments_root(args.repo, cwd)
+    repo = rollout.Repository(deployment_refs.deployments_root(args.repo, cwd),
+                              CheckRequest(cwd, charts_root=_charts_root(args)))
     write = not args.dry_run
     try:
         if args.command == "release":
-            plan = rollout.plan_release(root, args.name, args.from_env, args.to_env, args.canary, cwd,
-                                        write=write)
+            plan = rollout.plan_release(repo, args.name, args.from_env, args.to_env, args.canary, write=write)
         elif args.canary_command == "set":
-            plan = rollout.plan_canary_set(root, args.deployment, args.percent, cwd, write=write)
+            plan = rollout.plan_canary_set(repo, args.deployment, args.percent, write=write)
         elif args.canary_command == "promote":
-            plan = rollout.plan_canary_promote(root, args.deployment, cwd, write=write)
+            plan = rollout.plan_canary_promote(repo, args.deployment, write=write)
         else:
-            plan = rollout.plan_canary_rollback(root, args.deployment, cwd, write=write)
+            plan = rollout.plan_canary_rollback(repo, args.deployment, write=write)
     except (rollout.RolloutError, deployment_refs.UnknownDeployment) as exc:
         raise _Failed(EXIT_PROBLEMS, "refused", str(exc)) from exc
     sys.stderr.write(reporter_for("auto", os.environ).format(plan.diagnostics, 1))
@@ -308,26 +333,31 @@ def _run_rollout(args: argparse.Namespace, cwd: Path) -> int:
         sys.stdout.write(plan.diff())
         _say(sys.stdout, "dry run: nothing written")
         return EXIT_OK
-    assert plan.written
+    if not plan.written:
+        raise InternalError(f"{plan.display}: the edit was planned but not written")
     _say(sys.stdout, f"updated {plan.display}; review it with `git diff`, then commit and push to roll out")
     return EXIT_OK
 
 
 def _run_status(args: argparse.Namespace, cwd: Path) -> int:
-    from . import status  # imported on use: keeps `validate` start-up small
+    from .commands import status  # imported on use: keeps `validate` start-up small
+    from .report import status as status_table
 
     root = deployment_refs.deployments_root(args.repo, cwd)
+    request = CheckRequest(cwd, charts_root=_charts_root(args))
     try:
         deployments = deployment_refs.select_deployments(root, args.selector, cwd)
     except deployment_refs.UnknownDeployment as exc:
         raise _Failed(EXIT_PROBLEMS, "not-found", str(exc)) from exc
-    rows = status.collect_status(deployments, cwd)
-    _report(sys.stdout, status.format_json(rows) if args.format == "json" else status.format_text(rows))
+    rows = status.collect_status(deployments, request, root)
+    _report(sys.stdout, status_table.format_json(rows) if args.format == "json"
+            else status_table.format_text(rows))
     return EXIT_PROBLEMS if any(not row.valid for row in rows) else EXIT_OK
 
 
 def _run_diff(args: argparse.Namespace, cwd: Path) -> int:
-    from . import diff_report, diffing  # imported on use: keeps `validate` start-up small
+    from .commands import diff as diffing  # imported on use: keeps `validate` start-up small
+    from .report import diff as diff_report
 
     result = diffing.diff(args.base, args.head, args.paths, _options(args), cwd)
     for problem in result.problems:  # also inside markdown/json: CI logs show them either way
@@ -350,7 +380,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
 }
 
 
-def _summary(args: argparse.Namespace, result: pipeline.RunResult) -> None:
+def _summary(args: argparse.Namespace, result: RunResult) -> None:
     if sys.stderr.isatty() and args.format != "json":  # json: the report stream holds one document
         sys.stderr.write(f"{result.files_checked} config(s) checked: {result.errors} error(s), "
                          f"{result.warnings} warning(s)\n")
@@ -400,15 +430,16 @@ def _machine_format(argv: Sequence[str]) -> tuple[str | None, str | None]:
 def _failure_document(command: str, args: argparse.Namespace | None) -> dict[str, Any]:
     """The command's JSON document with no results, for a run that failed before it had any."""
     if command == "status":
-        from . import status
+        from .report import status as status_table
 
-        return status.json_document([])
+        return status_table.json_document([])
     if command == "diff":
-        from . import diff_report, diffing
+        from .report import diff as diff_report
+        from .results.diff import WORKING_TREE, DiffResult
 
         base = getattr(args, "base", None) or ""
-        head = getattr(args, "head", None) or (diffing.WORKING_TREE if args is not None else "")
-        return diff_report.json_document(diffing.DiffResult(base, head))
+        head = getattr(args, "head", None) or (WORKING_TREE if args is not None else "")
+        return diff_report.json_document(DiffResult(base, head))
     return diagnostics_document([], 0)
 
 

@@ -1,24 +1,25 @@
-"""Atomic file writes: a temporary file in the same folder, then a rename.
+"""Files modeldeploy writes: atomic writes, and the user cache folder.
 
-A crash or a full disk leaves either the old file or the new one, never half of
-one; an existing file keeps its permission bits.
+An atomic write is a temporary file in the same folder, fsync'd, then a rename: a crash or
+a full disk leaves either the old file or the new one, never half of one. An existing file
+keeps its permission bits unless the caller names them (an installed binary: 0o755).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
+def write_atomic(path: Path, data: str | bytes, mode: int | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    try:
-        mode: int | None = stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
-        mode = None
+    if mode is None:
+        with contextlib.suppress(FileNotFoundError):
+            mode = stat.S_IMODE(path.stat().st_mode)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -43,3 +44,12 @@ def file_kind(mode: int) -> str:
              (stat.S_ISBLK, "a block device"), (stat.S_ISLNK, "a symbolic link"),
              (stat.S_ISREG, "a regular file"))
     return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def cache_dir() -> Path:
+    """MODELDEPLOY_CACHE, else $XDG_CACHE_HOME/modeldeploy, else ~/.cache/modeldeploy."""
+    explicit = os.environ.get("MODELDEPLOY_CACHE")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "modeldeploy"

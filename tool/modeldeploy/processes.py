@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .diagnostics import ToolError
+from .diagnostics import InternalError, ToolError
 
 DEFAULT_TIMEOUT_SECONDS = 600.0
 _PR_SET_PDEATHSIG = 1
@@ -218,7 +218,8 @@ def run(args: Sequence[str], *, deadline: Deadline, max_stdout: int, max_stderr:
 
 def _collect(proc: subprocess.Popen[bytes], deadline: Deadline, max_stdout: int, max_stderr: int,
              stdin: bytes | None) -> Finished:
-    assert proc.stdout is not None and proc.stderr is not None
+    if proc.stdout is None or proc.stderr is None:
+        raise InternalError(f"{proc.args!r} was started without its output pipes")
     caps = {proc.stdout.fileno(): ("stdout", max_stdout), proc.stderr.fileno(): ("stderr", max_stderr)}
     chunks: dict[int, list[bytes]] = {fd: [] for fd in caps}
     sizes = dict.fromkeys(caps, 0)
@@ -238,8 +239,9 @@ def _collect(proc: subprocess.Popen[bytes], deadline: Deadline, max_stdout: int,
                 return Finished(None, b"", b"", timed_out=True)
             for key, _ in selector.select(min(remaining, 1.0)):
                 fd = key.fd
-                if fd not in caps:  # stdin
-                    assert proc.stdin is not None and pending is not None
+                if fd not in caps:  # stdin, registered only with bytes pending
+                    if proc.stdin is None or pending is None:
+                        raise InternalError(f"{proc.args!r}: input to write, but no input pipe")
                     try:
                         pending = pending[os.write(fd, pending[:_CHUNK]):]
                     except BrokenPipeError:
@@ -337,7 +339,8 @@ class _Watcher:
                         [sys.executable, "-I", "-S", "-c", _WATCHER], stdin=subprocess.PIPE,
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
                     self.pid = os.getpid()
-                assert self.proc.stdin is not None
+                if self.proc.stdin is None:
+                    raise InternalError("the watcher process was started without its input pipe")
                 self.proc.stdin.write(line + b"\n")
                 self.proc.stdin.flush()
             except OSError:  # no watcher: the `finally` blocks and the next run still clean up

@@ -1,4 +1,4 @@
-"""The project's own JSON schemas: the config contract and the environment settings.
+"""The project's own JSON schemas: the config contract, the environment and repository settings.
 
 They live in the repo's schemas/ folder, which ships inside the installed package
 as modeldeploy/_schemas; from a source checkout the folder itself is used.
@@ -14,6 +14,7 @@ from typing import Any
 
 CONFIG_SCHEMA = "config.schema.json"
 ENVIRONMENT_SCHEMA = "environment.schema.json"
+SETTINGS_SCHEMA = "settings.schema.json"  # .modeldeploy.yaml; generated from the rule registry
 
 
 def schemas_dir() -> Path:

@@ -270,7 +270,7 @@ def naive_baseline(helm: str, root: Path, deployments: Sequence[tuple[Path, str,
     output in this process (schemas compiled once): what a simple script would do."""
     import yaml
 
-    from modeldeploy.schema_registry import SchemaRegistry, default_locations
+    from modeldeploy.manifests.schema_registry import SchemaRegistry, default_locations
 
     registry = SchemaRegistry(default_locations(), kubernetes_version)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -447,13 +447,13 @@ NOTES = [
     "",
     "- `helm template` costs ~45 ms per process before it renders anything. modeldeploy "
     "renders up to 200 deployments of one chart and namespace in one helm process "
-    "(`batch_render.py`: a generated wrapper chart, output split back per deployment, "
+    "(`render/batch/`: a generated wrapper chart, output split back per deployment, "
     "byte-identical to one process per deployment, self-checked every run), `--jobs` "
     "processes at once.",
     "- Parsing the rendered YAML and jsonschema validation are CPU-bound Python: they run in "
     "`--jobs` worker processes (forked), with a YAML builder twice as fast as PyYAML's "
     "constructor (same values) and validators that remember valid sub-objects within the run "
-    "(`memo_validator.py`): N deployments of one chart share most of their objects.",
+    "(`manifests/memo_validator.py`): N deployments of one chart share most of their objects.",
     "- Config checks (strict YAML loader, schema, rules) run in the same worker processes "
     "for big repos.",
     "- What is left on a 2-core machine is CPU: per 1,000 deployments roughly 1.1 s of helm, "
@@ -473,7 +473,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.n < 3 or args.repeat < 1:
         parser.error("--n must be at least 3 and --repeat at least 1")
-    from modeldeploy.helm import find_helm
+    from modeldeploy.render.helm import find_helm
 
     helm = find_helm().path
     output = None if str(args.output) == "-" else args.output

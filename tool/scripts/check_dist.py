@@ -20,9 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 WHEEL_FILES = ("modeldeploy/_schemas/config.schema.json", "modeldeploy/_schemas/environment.schema.json",
+               "modeldeploy/_schemas/settings.schema.json",
                "modeldeploy/_schemas/serving.kserve.io/inferenceservice_v1beta1.json",
-               "modeldeploy/templates/diff.md.j2", "modeldeploy/py.typed",
-               "modeldeploy/reporters/rule_docs.json")
+               "modeldeploy/report/templates/diff.md.j2", "modeldeploy/py.typed",
+               "modeldeploy/report/rule_docs.json")
 
 
 def source_version() -> str:

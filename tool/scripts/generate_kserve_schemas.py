@@ -1297,7 +1297,7 @@ def write(out_dir: Path, files: dict[str, bytes]) -> None:
 
 
 def default_wheel_dir() -> Path:
-    """The user cache modeldeploy uses for its downloads (as modeldeploy.helm_install.cache_dir)."""
+    """The user cache modeldeploy uses for its downloads (as modeldeploy.fileio.cache_dir)."""
     explicit = os.environ.get("MODELDEPLOY_CACHE")
     if explicit:
         return Path(explicit) / "kserve-schema-wheels"

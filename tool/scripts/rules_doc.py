@@ -1,23 +1,21 @@
-"""Generate docs/rules.md: every rule id modeldeploy prints, its severity, where it lives, its docs.
+"""Generate from the rule registry (tool/modeldeploy/rules/registry.py) what documents the rules.
 
-Also the rule catalog the SARIF reporter ships (tool/modeldeploy/reporters/rule_docs.json:
-each id's severity, one-sentence summary and documentation), from the same source.
+- docs/rules.md: every rule id modeldeploy prints, its default severity, whether it can be
+  turned off, the commands that check it, the module it lives in, its documentation;
+- tool/modeldeploy/report/rule_docs.json: the rule catalog the SARIF writer ships (each id's
+  severity, one-sentence summary and documentation): the writers do not import the rules;
+- schemas/settings.schema.json: the schema of a repository's `.modeldeploy.yaml`, every rule id
+  with the severities it may be given (it ships with the package and checks the file).
 
-Rule ids come from the source, read with `ast` (nothing is imported):
-- a rule module in tool/modeldeploy/rules/ exports `ID`, `SEVERITY` and documents itself
-  in its docstring;
-- other modules define `RULE_* = "<id>"` constants; their documentation is the module
-  docstring's bullet `- `<id>`: ...` when there is one, else the docstring's sentences
-  that name the id. The severity is read from the `error(...)`/`warning(...)` calls
-  that use the constant.
+Each rule is declared once, where it is checked (diagnostics.Rule); nothing here restates one.
+Run it where modeldeploy's dependencies are installed (./noxw -s schemas does):
 
-    python tool/scripts/rules_doc.py            # rewrite docs/rules.md
-    python tool/scripts/rules_doc.py --check    # exit 1 if it is stale
+    python tool/scripts/rules_doc.py            # rewrite the files
+    python tool/scripts/rules_doc.py --check    # exit 1 if one is stale
 """
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 import sys
@@ -28,132 +26,54 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script or l
 from derived_files import main as generator_main
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+try:  # the installed copy (nox installs these sources first; the tests run against it)
+    import modeldeploy  # noqa: F401
+except ImportError:  # else these sources; appended: put first, tool/'s egg-info would shadow the install
+    sys.path.append(str(REPO_ROOT / "tool"))
 PACKAGE = REPO_ROOT / "tool" / "modeldeploy"
 DOC = REPO_ROOT / "docs" / "rules.md"
-CATALOG = PACKAGE / "reporters" / "rule_docs.json"
-# Modules whose rules only `render` runs (they need helm's output); all others run in `validate` too.
-RENDER_MODULES = {"render", "manifest_check"}
+CATALOG = PACKAGE / "report" / "rule_docs.json"
+SETTINGS_SCHEMA = REPO_ROOT / "schemas" / "settings.schema.json"
+# Packages whose rules only `render` runs (they need helm's output); all others run in `validate` too.
+RENDER_PACKAGES = ("modeldeploy.render", "modeldeploy.manifests")
 STAGE_TEXT = {"config": "validate, render", "render": "render"}
 
 
 @dataclass(frozen=True)
-class Rule:
+class DocumentedRule:
     id: str
     severity: str
+    can_disable: bool
     module: str  # path relative to the repo root
     stage: str  # "config" (validate and render) or "render" (render only)
     doc: str
 
 
-def _docstring(tree: ast.Module) -> str:
-    return ast.get_docstring(tree) or ""
+def collect_rules() -> list[DocumentedRule]:
+    """The registry's rules, config rules first, then those only `render` checks."""
+    from modeldeploy.rules.registry import RULES
+
+    rules = []
+    for rule in RULES.values():
+        module = "tool/" + rule.module.replace(".", "/") + ".py"
+        stage = "render" if rule.module.startswith(RENDER_PACKAGES) else "config"
+        rules.append(DocumentedRule(rule.id, rule.severity.value, rule.can_disable, module, stage, rule.doc))
+    return sorted(rules, key=lambda r: (r.stage != "config", r.id))
 
 
-def _bullets(docstring: str) -> dict[str, str]:
-    """`- `id`: text` bullets (continuation lines indented), also `- `a`, `b`: text`."""
-    found: dict[str, str] = {}
-    for match in re.finditer(r"^- ((?:`[a-z0-9-]+`(?:, )?)+): (.*?)(?=^- |^\S|\Z)", docstring, re.M | re.S):
-        text = " ".join(match.group(2).split()).rstrip(";.")
-        for rule_id in re.findall(r"`([a-z0-9-]+)`", match.group(1)):
-            found[rule_id] = text[:1].upper() + text[1:] + "."
-    return found
-
-
-def _sentences_naming(docstrings: list[str], rule_id: str) -> str:
-    for docstring in docstrings:
-        sentences = re.split(r"(?<=[.:;])\s+(?=[A-Za-z`(])", " ".join(docstring.split()))
-        named = [s for s in sentences if f"`{rule_id}`" in s]
-        if named:
-            return " ".join(named)
-    return ""
-
-
-def _message_template(tree: ast.Module, constant: str) -> str:
-    """The message of the first error()/warning() call using `constant`, `…` for its variables."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                and node.func.id in ("error", "warning") \
-                and any(isinstance(a, ast.Name) and a.id == constant for a in node.args):
-            parts = []
-            for piece in ast.walk(node.args[-2]) if len(node.args) >= 2 else []:
-                if isinstance(piece, ast.Constant) and isinstance(piece.value, str):
-                    parts.append(piece.value)
-                elif isinstance(piece, ast.FormattedValue):
-                    parts.append("…")
-            if parts:
-                return "Reported as: “" + "".join(parts).strip() + "”."
-    return ""
-
-
-def _severity(tree: ast.Module, constant: str) -> str:
-    kinds = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                and node.func.id in ("error", "warning") \
-                and any(isinstance(a, ast.Name) and a.id == constant for a in node.args):
-            kinds.add(node.func.id)
-    return " or ".join(sorted(kinds)) or "error"
-
-
-def _rule_module(path: Path, tree: ast.Module) -> Rule | None:
-    values: dict[str, str] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            name = node.targets[0].id
-            if name == "ID" and isinstance(node.value, ast.Constant):
-                values["id"] = str(node.value.value)
-            if name == "SEVERITY" and isinstance(node.value, ast.Attribute):
-                values["severity"] = node.value.attr.lower()
-    if "id" not in values:
-        return None
-    doc = _docstring(tree)
-    first, _, rest = doc.partition("\n")
-    title = first.split(":", 1)[1].strip() if ":" in first else first
-    title = title[:1].upper() + title[1:]
-    return Rule(values["id"], values.get("severity", "error"), path.relative_to(REPO_ROOT).as_posix(),
-                "config", f"{title}\n{rest.strip()}".strip())
-
-
-def collect_rules(package: Path = PACKAGE) -> list[Rule]:
-    rules: dict[str, Rule] = {}
-    for path in sorted(package.rglob("*.py")):
-        tree = ast.parse(path.read_text("utf-8"))
-        if path.parent.name == "rules":
-            rule = _rule_module(path, tree)
-            if rule:
-                rules[rule.id] = rule
-            continue
-        docstrings = [_docstring(tree)] + [ast.get_docstring(node) or "" for node in ast.walk(tree)
-                                           if isinstance(node, (ast.FunctionDef, ast.ClassDef))]
-        bullets: dict[str, str] = {}
-        for docstring in reversed(docstrings):  # the module's own list wins
-            bullets.update(_bullets(docstring))
-        stage = "render" if path.stem in RENDER_MODULES else "config"
-        for node in tree.body:
-            if not (isinstance(node, ast.Assign) and len(node.targets) == 1
-                    and isinstance(node.targets[0], ast.Name) and node.targets[0].id.startswith("RULE_")
-                    and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
-                continue
-            rule_id = node.value.value
-            doc = bullets.get(rule_id) or _sentences_naming(docstrings, rule_id) \
-                or _message_template(tree, node.targets[0].id)
-            rules.setdefault(rule_id, Rule(rule_id, _severity(tree, node.targets[0].id),
-                                           path.relative_to(REPO_ROOT).as_posix(), stage, doc))
-    return sorted(rules.values(), key=lambda r: (r.stage != "config", r.id))
-
-
-def render(rules: list[Rule] | None = None) -> str:
+def render(rules: list[DocumentedRule] | None = None) -> str:
     rules = collect_rules() if rules is None else rules
-    lines = [HEADER, "| Rule id | Severity | Checked by | Lives in |", "|---|---|---|---|"]
+    lines = [HEADER, "| Rule id | Severity | Can be turned off | Checked by | Lives in |",
+             "|---|---|---|---|---|"]
     for rule in rules:
-        stage = STAGE_TEXT[rule.stage]
-        lines.append(f"| [`{rule.id}`](#{rule.id}) | {rule.severity} | {stage} "
-                     f"| [`{rule.module}`](../{rule.module}) |")
+        lines.append(f"| [`{rule.id}`](#{rule.id}) | {rule.severity} | {'yes' if rule.can_disable else 'no'} "
+                     f"| {STAGE_TEXT[rule.stage]} | [`{rule.module}`](../{rule.module}) |")
     lines.append("")
     for rule in rules:
         commands = "` and `".join(STAGE_TEXT[rule.stage].split(", "))
+        fixed = "" if rule.can_disable else " It cannot be turned off or down (see above)."
         lines += [f"## {rule.id}", "", f"{rule.severity}; checked by `{commands}`; "
-                  f"lives in [`{rule.module}`](../{rule.module}).", "", rule.doc, ""]
+                  f"lives in [`{rule.module}`](../{rule.module}).{fixed}", "", rule.doc, ""]
     return "\n".join(lines)
 
 
@@ -170,33 +90,103 @@ def _unwrapped(doc: str) -> str:
     return "\n".join(part for part in (" ".join(title.split()), " ".join(rest.split())) if part)
 
 
-def catalog(rules: list[Rule] | None = None) -> str:
+def catalog(rules: list[DocumentedRule] | None = None) -> str:
     rules = collect_rules() if rules is None else rules
     entries = {rule.id: {"severity": rule.severity, "summary": _summary(rule.doc),
                          "doc": _unwrapped(rule.doc)} for rule in sorted(rules, key=lambda r: r.id)}
-    document = {"generated_by": "tool/scripts/rules_doc.py from the sources; do not edit",
+    document = {"generated_by": "tool/scripts/rules_doc.py from the rule registry; do not edit",
                 "documentation": "docs/rules.md", "rules": entries}
     return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+
+
+def settings_schema(rules: list[DocumentedRule] | None = None) -> str:
+    rules = collect_rules() if rules is None else rules
+    properties: dict[str, object] = {}
+    for rule in sorted(rules, key=lambda r: r.id):
+        if rule.can_disable:
+            properties[rule.id] = {"description": f"{_summary(rule.doc)} Default: {rule.severity}.",
+                                   "enum": ["error", "warning", "off"]}
+        else:
+            properties[rule.id] = {"description": f"{_summary(rule.doc)} Cannot be turned off or down.",
+                                   "enum": ["error"]}
+    schema = {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$id": "https://modeldeploy.dev/schemas/settings.schema.json",
+        "title": "modeldeploy repository settings",
+        "description": "The rule settings of a GitOps repository: .modeldeploy.yaml at its root "
+                       "(docs/rules.md). Generated by tool/scripts/rules_doc.py from the rule registry; "
+                       "do not edit.",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "rules": {
+                "description": "Rule id -> its severity in this repository: error, warning, or off (never "
+                               "reported). Rules that cannot be turned off or down take only error.",
+                "type": "object",
+                "additionalProperties": False,
+                "properties": properties,
+                "examples": [{"mutable-tag": "error", "directory-name": "off"}],
+            },
+        },
+    }
+    return json.dumps(schema, indent=2) + "\n"
 
 
 HEADER = """\
 # Rules
 
-<!-- Generated by tool/scripts/rules_doc.py from the rule modules' docstrings and the
-     RULE_* constants; do not edit. tests/test_bad_configs.py fails when this file is stale. -->
+<!-- Generated by tool/scripts/rules_doc.py from the rule registry
+     (tool/modeldeploy/rules/registry.py); do not edit. A test fails when this file is stale. -->
 
 Every diagnostic ends with a rule id in brackets:
 `model-deployments/test/jukebox/config.yaml:3:10: error: ... [yaml-implicit-type]`.
-Find the id below to see what it checks and where its code lives. Rules of
+Find the id below to see what it checks and where its code lives. Each rule is declared once,
+in the module that checks it, and collected by `tool/modeldeploy/rules/registry.py`. Rules of
 `tool/modeldeploy/rules/` are one module per rule, named after the id (`-` becomes `_`;
 `canary-raw-deployment` lives in `canary_deployment_mode.py`); `yaml-*` ids come from the
-strict loader, `schema-*` ids (and `yaml-implicit-type`) from the JSON Schema step.
-Warnings exit 0 unless `--strict`. Examples of each: [bad-inputs.md](bad-inputs.md).
+strict loader, `schema-*` ids (and `yaml-implicit-type`, `yaml-number-form`) from the JSON
+Schema step. Warnings exit 0 unless `--strict`. Examples of each: [bad-inputs.md](bad-inputs.md).
+
+## Turning rules up, down or off
+
+A repository may carry `.modeldeploy.yaml` at its root (the root of the git repository that
+holds the configs; outside git, the folder above `model-deployments/`). Its schema, generated
+from the rules below, is [`schemas/settings.schema.json`](../schemas/settings.schema.json):
+
+```yaml
+rules:
+  mutable-tag: error            # a warning made an error
+  directory-name: off           # never reported
+  schema-unknown-key: warning   # reported; the run passes unless --strict
+```
+
+Every command that checks configs reads it: `validate`, `render`, `diff`, `status`, `canary`,
+`release`. Severities are read as written (`off` needs no quotes). An unknown rule id or
+severity is a usage error (exit 2) naming the file, line and column, with a did-you-mean.
+
+A line of a config or `environment.yaml` may silence rules on that line, with a comment:
+
+```yaml
+version: latest  # modeldeploy: disable=mutable-tag
+```
+
+Several ids are separated by commas (`disable=mutable-tag,directory-name`). A comment that names
+an unknown rule id, or a rule that cannot be disabled, is reported (`disable-comment`) and
+silences nothing. Problems of the rendered output are reported at line 1 of their config: set
+their severity in `.modeldeploy.yaml`.
+
+Rules that cannot be turned off or down (column "Can be turned off": no) are those whose
+finding means the input could not be read the way Helm reads it, or that nothing can be
+rendered: no other check ran, so a passing run would claim checks that never happened.
+Naming one with `off` or `warning`, or in a disable comment, is refused and says why.
+
+## Every rule
 """
 
 
 def main(argv: list[str] | None = None) -> int:
-    return generator_main(__doc__.splitlines()[0], lambda: {DOC: render(), CATALOG: catalog()},
+    return generator_main(__doc__.splitlines()[0],
+                          lambda: {DOC: render(), CATALOG: catalog(), SETTINGS_SCHEMA: settings_schema()},
                           "python tool/scripts/rules_doc.py", argv)
 
 

@@ -1,10 +1,21 @@
-"""The registry of semantic config rules: one module per rule, named after its id.
+"""The rules: the registry of every rule id (registry.py), and the semantic config rules,
+one module per rule, named after its id.
 
 Rule id -> module: replace `-` with `_`, except the two canary rules
 (`canary-traffic-percent` -> canary_traffic_percent.py, `canary-raw-deployment` ->
-canary_deployment_mode.py). YAML-level ids (`yaml-*`) live in yaml_loader.py,
-schema ids (`schema-*`, `yaml-implicit-type`) in schema_diagnostics.py, rendering
-and manifest ids in render.py and manifest_check.py; docs/rules.md lists them all.
+canary_deployment_mode.py). YAML-level ids (`yaml-*`) live in config/yaml_loader.py,
+schema ids (`schema-*`, `yaml-implicit-type`, `yaml-number-form`) in config/schema_diagnostics.py,
+rendering and manifest ids in render/ and manifests/; registry.py collects them all and
+docs/rules.md, generated from it, lists them.
+
+Imports inside the package go down these layers (`|`: independent; lint-imports checks it; a line
+ending with `|` goes on):
+
+    registry
+    canary_deployment_mode | canary_traffic_percent | chart_path | directory_name |
+        duplicate_deployment | mutable_tag | name_length
+    name_format
+    base
 """
 
 from __future__ import annotations
@@ -22,7 +33,8 @@ from . import (
 )
 from .base import RuleContext
 
-RULES: tuple[ModuleType, ...] = (
+# The semantic rules, in the order they check a config (duplicate_deployment.py checks a set).
+SEMANTIC_RULES: tuple[ModuleType, ...] = (
     chart_path,
     name_format,
     name_length,
@@ -32,6 +44,6 @@ RULES: tuple[ModuleType, ...] = (
     directory_name,
 )
 
-OWNED_PATHS = tuple(path for rule in RULES for path in rule.OWNS)
+OWNED_PATHS = tuple(path for rule in SEMANTIC_RULES for path in rule.OWNS)
 
-__all__ = ["OWNED_PATHS", "RULES", "RuleContext"]
+__all__ = ["OWNED_PATHS", "SEMANTIC_RULES", "RuleContext"]

@@ -1,8 +1,10 @@
 """What every rule receives, and the shape of a rule module.
 
-A rule module exports `ID` (the rule id printed in brackets), `SEVERITY`, `OWNS`
-(the config paths whose schema errors it reports itself, better worded), and
-`check(ctx)`, a generator of diagnostics. Its docstring is its documentation.
+A rule module (in the manner of yamllint's) declares `RULE`, its Rule (the id printed in
+brackets, the default severity, whether it can be turned off), `OWNS` (the config paths whose
+schema errors it reports itself, better worded), and `check(ctx)`, a generator of
+diagnostics made with `RULE.at(...)`. Its docstring is its documentation: the first line
+`id (severity): what it requires.`, then why (`rule_doc` turns it into the rule's doc).
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..environments import Environment
-from ..yaml_loader import JsonPath, LoadedYaml
+from ..config.environments import Environment
+from ..config.yaml_loader import JsonPath, LoadedYaml
 
 
 @dataclass(frozen=True)
@@ -39,3 +41,11 @@ class RuleContext:
     def tag(self, *path: Any) -> str | None:
         node = self.config.nodes.get(tuple(path))
         return node.tag if node else None
+
+
+def rule_doc(docstring: str | None) -> str:
+    """A rule module's docstring as its Rule's documentation: the first line without its
+    `id (severity):` lead, capitalised, then the rest."""
+    first, _, rest = (docstring or "").partition("\n")
+    title = first.split(":", 1)[1].strip() if ":" in first else first.strip()
+    return f"{title[:1].upper()}{title[1:]}\n{rest.strip()}".strip()

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..diagnostics import Diagnostic, Severity, error
-from .base import RuleContext
+from ..diagnostics import Diagnostic, Rule, Severity
+from .base import RuleContext, rule_doc
 
-ID = "canary-raw-deployment"
-SEVERITY = Severity.ERROR
+RULE = Rule("canary-raw-deployment", Severity.ERROR, rule_doc(__doc__), __name__)
 OWNS = ()
 
 
@@ -24,6 +23,6 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
             or "trafficPercent" not in canary:
         return
     line, column = ctx.at("canary", key=True)
-    yield error(ctx.file, line, column, "canary traffic splitting is ignored by KServe in RawDeployment "
+    yield RULE.at(ctx.file, line, column, "canary traffic splitting is ignored by KServe in RawDeployment "
                 "mode: the new version would get 100% of traffic at once; remove `canary` or set "
-                "`deployment_mode: Serverless`", ID)
+                "`deployment_mode: Serverless`")

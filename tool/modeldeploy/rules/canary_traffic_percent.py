@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..diagnostics import Diagnostic, Severity, error
-from ..yaml_loader import misread_number
-from .base import RuleContext
+from ..config.yaml_loader import misread_number
+from ..diagnostics import Diagnostic, Rule, Severity
+from .base import RuleContext, rule_doc
 
-ID = "canary-traffic-percent"
-SEVERITY = Severity.ERROR
+RULE = Rule("canary-traffic-percent", Severity.ERROR, rule_doc(__doc__), __name__)
 OWNS = (("canary", "trafficPercent"),)
 
 
@@ -34,13 +33,12 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     if tag == "int" and node is not None and misread_number(node, value):
         return  # written so that Helm reads another integer: yaml-number-form says which
     if tag == "null":
-        yield error(ctx.file, line, column, f"canary.trafficPercent has no value (Helm would render "
-                    f"an empty canaryTrafficPercent); {fix}, or remove `canary` to promote", ID)
+        yield RULE.at(ctx.file, line, column, f"canary.trafficPercent has no value (Helm would render "
+                    f"an empty canaryTrafficPercent); {fix}, or remove `canary` to promote")
     elif tag != "int" or isinstance(value, bool) or not isinstance(value, int):
         shown = f'"{raw}"' if tag == "str" else raw
-        yield error(ctx.file, line, column, f"canary.trafficPercent is {shown}, not an integer; {fix}",
-                    ID)
+        yield RULE.at(ctx.file, line, column, f"canary.trafficPercent is {shown}, not an integer; {fix}")
     elif not 0 <= value <= 100:
-        yield error(ctx.file, line, column, f"canary.trafficPercent is {value}, outside 0..100; "
+        yield RULE.at(ctx.file, line, column, f"canary.trafficPercent is {value}, outside 0..100; "
                     "write a whole number from 0 to 100 (100 sends all traffic to the latest "
-                    "revision, 0 rolls back)", ID)
+                    "revision, 0 rolls back)")

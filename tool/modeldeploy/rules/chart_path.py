@@ -1,7 +1,8 @@
 """chart-path: `chart_path` must name a chart folder inside the charts root.
 
-The charts root is `--charts-root` (or the MODELDEPLOY_CHARTS_ROOT variable), or by
-default the root of the git repository holding the config. The path must be
+The charts root is `--charts-root` (or the MODELDEPLOY_CHARTS_ROOT variable), which every
+command that checks configs takes, or by default the root of the git repository holding the
+config; a folder it does not hold gets a message saying how to point at a charts repository. The path must be
 relative, must not leave the root (no `..`, no symlink pointing outside), may use
 only letters, digits, `.`, `_`, `-` and `/`, and the folder must contain
 `Chart.yaml`. A misspelt folder gets a did-you-mean.
@@ -14,14 +15,14 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from .. import go_regex, schema_store
-from ..diagnostics import Diagnostic, Severity, error
-from ..discovery import resolve_chart
-from ..yaml_loader import excerpt
-from .base import RuleContext
+from .. import schema_store
+from ..config import go_regex
+from ..config.discovery import resolve_chart
+from ..config.yaml_loader import excerpt
+from ..diagnostics import Diagnostic, Rule, Severity
+from .base import RuleContext, rule_doc
 
-ID = "chart-path"
-SEVERITY = Severity.ERROR
+RULE = Rule("chart-path", Severity.ERROR, rule_doc(__doc__), __name__, can_disable=False)
 OWNS = (("chart_path",),)
 
 
@@ -31,39 +32,40 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     chart_path = ctx.values["chart_path"]
     line, column = ctx.at("chart_path")
     if not isinstance(chart_path, str) or not chart_path:
-        yield error(ctx.file, line, column, "`chart_path` must be a path such as "
-                    "`charts/model-deployment/music-transformer`", ID)
+        yield RULE.at(ctx.file, line, column, "`chart_path` must be a path such as "
+                    "`charts/model-deployment/music-transformer`")
         return
     if ctx.charts_root is None:
-        yield error(ctx.file, line, column, "cannot tell where charts live: the config is in no git "
-                    "repository; pass --charts-root DIR or set MODELDEPLOY_CHARTS_ROOT", ID)
+        yield RULE.at(ctx.file, line, column, "cannot tell where charts live: the config is in no git "
+                    "repository; pass --charts-root DIR or set MODELDEPLOY_CHARTS_ROOT")
         return
     shown = excerpt(chart_path)
     if not os.path.isabs(chart_path) and ".." not in Path(chart_path).parts \
             and not _PATTERN.search(chart_path):
-        yield error(ctx.file, line, column, f"chart_path {shown!r} may use only letters, digits, "
-                    "'.', '_', '-' and '/'; e.g. `chart_path: charts/model-deployment/music-transformer`",
-                    ID)
+        yield RULE.at(ctx.file, line, column, f"chart_path {shown!r} may use only letters, digits, "
+                    "'.', '_', '-' and '/'; e.g. `chart_path: charts/model-deployment/music-transformer`")
         return
     try:
         _, reason = resolve_chart(ctx.charts_root, chart_path)
     except (OSError, RuntimeError, ValueError) as exc:  # too long, a symlink loop, ...
         why = "a symlink loop" if isinstance(exc, RuntimeError) else \
             (getattr(exc, "strerror", None) or str(exc))
-        yield error(ctx.file, line, column, f"chart_path {shown!r} cannot be resolved under the "
-                    f"charts root {ctx.charts_root} ({excerpt(why)}); name the chart's folder", ID)
+        yield RULE.at(ctx.file, line, column, f"chart_path {shown!r} cannot be resolved under the "
+                    f"charts root {ctx.charts_root} ({excerpt(why)}); name the chart's folder")
         return
     if reason:
         hint = _did_you_mean(ctx.charts_root, chart_path) if "names no folder" in reason else None
         fix = f"; did you mean `{hint}`?" if hint else next(
             (fix for needle, fix in _FIXES if needle in reason), "")
-        yield error(ctx.file, line, column, f"chart_path {shown!r} {reason}{fix}", ID)
+        yield RULE.at(ctx.file, line, column, f"chart_path {shown!r} {reason}{fix}")
 
 
 # (a substring of resolve_chart's reason, the fix to add when there is no did-you-mean)
 _FIXES = (
     ("without Chart.yaml", "; name the chart's own folder, the one holding Chart.yaml"),
-    ("names no folder", "; check the spelling: the path is relative to the charts root"),
+    ("names no folder", "; check the spelling (the path is relative to the charts root), or, if the charts "
+                        "live in another repository, point at its checkout with --charts-root DIR or "
+                        "MODELDEPLOY_CHARTS_ROOT"),
     ("outside the charts root", "; keep the chart inside the charts root (or pass --charts-root)"),
 )
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..diagnostics import Diagnostic, Severity, warning
-from ..yaml_loader import excerpt
-from .base import RuleContext
+from ..config.yaml_loader import excerpt
+from ..diagnostics import Diagnostic, Rule, Severity
+from .base import RuleContext, rule_doc
 
-ID = "directory-name"
-SEVERITY = Severity.WARNING
+RULE = Rule("directory-name", Severity.WARNING, rule_doc(__doc__), __name__)
 OWNS = ()
 
 
@@ -22,6 +21,5 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     name = ctx.values.get("name")
     if isinstance(name, str) and name != ctx.dir_name:
         line, column = ctx.at("name")
-        yield warning(ctx.file, line, column, f"name {excerpt(name)!r} differs from its folder "
-                      f"{excerpt(ctx.dir_name)!r}; rename the folder or the deployment so they match",
-                      ID)
+        yield RULE.at(ctx.file, line, column, f"name {excerpt(name)!r} differs from its folder "
+                      f"{excerpt(ctx.dir_name)!r}; rename the folder or the deployment so they match")

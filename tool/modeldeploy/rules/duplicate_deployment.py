@@ -8,36 +8,39 @@ with the same name: Argo CD would apply both, the later one silently winning (an
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-from ..diagnostics import Diagnostic, Severity, error
-from ..environments import Environment
-from ..yaml_loader import LoadedYaml
+from ..config.yaml_loader import LoadedYaml
+from ..diagnostics import Diagnostic, Rule, Severity
+from .base import rule_doc
 
-ID = "duplicate-deployment"
-SEVERITY = Severity.ERROR
+RULE = Rule("duplicate-deployment", Severity.ERROR, rule_doc(__doc__), __name__)
 
 
-class _Checked(Protocol):
+class Checked(Protocol):
     @property
     def loaded(self) -> LoadedYaml | None: ...
     @property
-    def environment(self) -> Environment: ...
+    def namespace(self) -> str: ...
     @property
     def name(self) -> str: ...
 
 
-def check_all(checks: Sequence[_Checked]) -> Iterator[Diagnostic]:
+C = TypeVar("C", bound=Checked)
+
+
+def check_all(checks: Sequence[C]) -> Iterator[tuple[C, Diagnostic]]:
+    """(config, its diagnostic) for each config that repeats an earlier one's name and namespace."""
     first: dict[tuple[str, str], str] = {}
     for check in checks:
         if check.loaded is None:
             continue
-        key = (check.environment.namespace, check.name)
+        key = (check.namespace, check.name)
         if key in first:
             line, column = check.loaded.position(("name",))
-            yield error(check.loaded.path, line, column,
+            yield check, RULE.at(check.loaded.path, line, column,
                         f"deployment {check.name!r} in namespace {key[0]!r} is also declared in "
                         f"{first[key]}; each InferenceService needs one config: delete one of them, "
-                        "or give one another `name`", ID)
+                        "or give one another `name`")
         else:
             first[key] = check.loaded.path

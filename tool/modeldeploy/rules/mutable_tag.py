@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..diagnostics import Diagnostic, Severity, warning
-from .base import RuleContext
+from ..diagnostics import Diagnostic, Rule, Severity
+from .base import RuleContext, rule_doc
 
-ID = "mutable-tag"
-SEVERITY = Severity.WARNING
+RULE = Rule("mutable-tag", Severity.WARNING, rule_doc(__doc__), __name__)
 OWNS = ()
 MUTABLE_TAGS = frozenset({"latest", "main", "master", "stable", "dev", "develop", "head", "edge",
                           "nightly", "prod", "production", "test", "staging"})
@@ -25,6 +24,5 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         return
     if version.lower() in MUTABLE_TAGS:
         line, column = ctx.at("version")
-        yield warning(ctx.file, line, column, f"version {version!r} is a mutable tag in the production "
-                      f"environment {ctx.environment.name!r}; pin an immutable tag such as the git SHA",
-                      ID)
+        yield RULE.at(ctx.file, line, column, f"version {version!r} is a mutable tag in the production "
+                      f"environment {ctx.environment.name!r}; pin an immutable tag such as the git SHA")

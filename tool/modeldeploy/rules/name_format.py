@@ -12,12 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ..diagnostics import Diagnostic, Severity, error
-from ..yaml_loader import excerpt, helm_display
-from .base import RuleContext
+from ..config.yaml_loader import excerpt, helm_display
+from ..diagnostics import Diagnostic, Rule, Severity
+from .base import RuleContext, rule_doc
 
-ID = "name-format"
-SEVERITY = Severity.ERROR
+RULE = Rule("name-format", Severity.ERROR, rule_doc(__doc__), __name__)
 OWNS = (("name",),)
 DNS_1035 = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")  # use fullmatch: `$` would allow a final newline
 NAME_MAX = 63  # a DNS-1035 label; name-length reports names too long for what KServe derives
@@ -37,20 +36,20 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     line, column = ctx.at("name")
     tag = ctx.tag("name")
     if name is None or tag == "null":
-        yield error(ctx.file, line, column, "`name` has no value; write the deployment's name, e.g. "
-                    f"`name: {suggestion(ctx.dir_name)}`", ID)
+        yield RULE.at(ctx.file, line, column, "`name` has no value; write the deployment's name, e.g. "
+                    f"`name: {suggestion(ctx.dir_name)}`")
     elif not isinstance(name, str):
         words = {"int": "number", "float": "number", "bool": "boolean"}
         read = f"`name: {excerpt(ctx.raw('name'))}` is read by Helm as the {words[tag]} " \
             f"{excerpt(helm_display(tag, name))}" if tag in words else "`name` is a list or mapping"
-        yield error(ctx.file, line, column, f"{read}, not text; a name "
+        yield RULE.at(ctx.file, line, column, f"{read}, not text; a name "
                     f"is a DNS-1035 label (lower-case letters, digits and '-', starting with a letter), "
-                    f"e.g. `name: {suggestion(ctx.dir_name)}`", ID)
+                    f"e.g. `name: {suggestion(ctx.dir_name)}`")
     elif DNS_1035.fullmatch(name.rstrip("\n")) and name.endswith("\n"):
-        yield error(ctx.file, line, column, f"name {excerpt(name)!r} ends with a line break, which Helm's "
+        yield RULE.at(ctx.file, line, column, f"name {excerpt(name)!r} ends with a line break, which Helm's "
                     "schema check and KServe refuse (a `|` block scalar or a `\\n` keeps it); write "
-                    f"`name: {name.rstrip()}`", ID)
+                    f"`name: {name.rstrip()}`")
     elif not DNS_1035.fullmatch(name):
-        yield error(ctx.file, line, column, f"name {excerpt(name)!r} is not a valid InferenceService name "
+        yield RULE.at(ctx.file, line, column, f"name {excerpt(name)!r} is not a valid InferenceService name "
                     "(a DNS-1035 label: lower-case letters, digits and '-', starting with a letter, "
-                    f"ending with a letter or digit); e.g. `name: {suggestion(name)}`", ID)
+                    f"ending with a letter or digit); e.g. `name: {suggestion(name)}`")

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..diagnostics import Diagnostic, Severity, error
-from ..yaml_loader import excerpt
-from .base import RuleContext
+from ..config.yaml_loader import excerpt
+from ..diagnostics import Diagnostic, Rule, Severity
+from .base import RuleContext, rule_doc
 from .name_format import DNS_1035
 
-ID = "name-length"
-SEVERITY = Severity.ERROR
+RULE = Rule("name-length", Severity.ERROR, rule_doc(__doc__), __name__)
 OWNS = ()
 DNS_LABEL_MAX = 63
 LONGEST_COMPONENT = "transformer"
@@ -52,7 +51,7 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
     # The room left for the name is set by the tightest derived name, not only the first too long.
     room = min(DNS_LABEL_MAX - (len(text) - len(name)) for _, text in derived)
     line, column = ctx.at("name")
-    yield error(ctx.file, line, column,
+    yield RULE.at(ctx.file, line, column,
                 f"name {excerpt(name)!r} is too long for namespace {namespace!r}: {what} "
                 f"{excerpt(text, 90)!r} has {len(text)} characters, the limit is {DNS_LABEL_MAX}; "
-                f"shorten the name from {len(name)} to at most {max(room, 0)} characters", ID)
+                f"shorten the name from {len(name)} to at most {max(room, 0)} characters")

@@ -1,0 +1,270 @@
+"""The few read-only git commands `modeldeploy diff` needs, and extracting what it renders.
+
+Nothing in the user's repository is written: a ref is read with `git archive` into
+a temporary folder (no worktree metadata), the working tree (the default head) is
+read in place, and git runs plumbing commands only, with GIT_OPTIONAL_LOCKS=0, so
+not even the index's stat cache gets refreshed.
+
+From a ref, only what rendering the affected configs reads is extracted: the configs,
+their environment.yaml, the repository's rule settings (.modeldeploy.yaml) and (charts in
+the repository) the chart folders they name,
+following symbolic links that stay in the repository to what they point at. A link
+anywhere else in the repository never matters; one that leads out of the repository
+from what is extracted is refused (exit 2), never followed.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import subprocess
+import tarfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from ..config.discovery import DEPLOYMENTS_DIRNAME
+from ..config.settings_file import SETTINGS_FILENAME
+from ..diagnostics import InternalError, ToolError
+from .affected import chart_folder, chart_path_of, under, with_environments
+
+
+def repository_root(cwd: Path) -> Path:
+    proc = _git_run(["rev-parse", "--show-toplevel"], cwd)
+    if proc.returncode != 0:
+        raise ToolError(f"modeldeploy diff compares git refs: run it inside a git repository "
+                        f"({cwd} is not in one)")
+    return Path(os.fsdecode(proc.stdout).strip())
+
+
+def _git_env() -> dict[str, str]:
+    # Optional locks off: even read-only git commands may otherwise rewrite the index.
+    return {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+
+
+def _git_run(args: list[str], cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(["git", "--literal-pathspecs", *args], cwd=cwd, input=stdin,
+                              capture_output=True, env=_git_env(), check=False)
+    except FileNotFoundError as exc:
+        raise ToolError("git not found: modeldeploy diff needs git on PATH") from exc
+
+
+class Git:
+    """The few read-only git commands diff needs, run at the repository root."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def run(self, *args: str, stdin: bytes | None = None) -> bytes:
+        proc = _git_run(list(args), self.root, stdin)
+        if proc.returncode != 0:
+            message = " ".join(os.fsdecode(proc.stderr).split())[:400]
+            raise ToolError(f"git {args[0]} failed in {self.root}: {message}")
+        return proc.stdout
+
+    def commit(self, ref: str, option: str) -> str:
+        proc = _git_run(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"],
+                        self.root)
+        if proc.returncode != 0:
+            raise ToolError(f"{option} {ref}: no such commit in {self.root} (give a branch, tag or "
+                            "commit; in CI fetch it first, e.g. actions/checkout with fetch-depth: 0)")
+        return os.fsdecode(proc.stdout).strip()
+
+    def charts_prefix(self, charts_root: Path | None, sha: str) -> str | None:
+        """Where the charts root is in the repository ("" the root), None when outside it.
+
+        Untracked folders and submodules count as outside: `git archive` of the
+        base would not contain them.
+        """
+        if charts_root is None:
+            return ""
+        relative = os.path.relpath(os.path.realpath(charts_root), os.path.realpath(self.root))
+        if relative == os.curdir:
+            return ""
+        if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+            return None
+        prefix = Path(relative).as_posix()
+        kind = _git_run(["cat-file", "-t", f"{sha}:{prefix}"], self.root)
+        return prefix if kind.returncode == 0 and kind.stdout.strip() == b"tree" else None
+
+    def deployment_files(self, sha: str) -> set[str]:
+        out = self.run("ls-tree", "-r", "-z", "--name-only", sha, "--", DEPLOYMENTS_DIRNAME)
+        return {os.fsdecode(p) for p in out.split(b"\0") if p}
+
+    def changed_paths(self, base: str, head: str | None) -> set[str]:
+        if head is not None:
+            out = self.run("diff-tree", "-r", "-z", "--no-renames", "--name-only", base, head)
+            return {os.fsdecode(p) for p in out.split(b"\0") if p}
+        # Working tree: tracked changes (plumbing: no index refresh), then untracked files.
+        fields = self.run("diff-index", "-z", "--no-renames", base).split(b"\0")
+        changed: set[str] = set()
+        unhashed: dict[str, str] = {}  # path -> base blob; stat-dirty entries git did not hash
+        for meta, raw_path in zip(fields[0::2], fields[1::2], strict=False):
+            if not meta:
+                continue
+            _, _, old_sha, new_sha, status = os.fsdecode(meta).split(" ")
+            path = os.fsdecode(raw_path)
+            if status == "M" and set(new_sha) == {"0"} and (self.root / path).is_file():
+                unhashed[path] = old_sha
+            else:
+                changed.add(path)
+        if unhashed:
+            names = sorted(unhashed)
+            hashes = os.fsdecode(self.run("hash-object", "--stdin-paths",
+                                          stdin="".join(f"{n}\n" for n in names).encode())).split()
+            changed.update(n for n, h in zip(names, hashes, strict=True) if h != unhashed[n])
+        untracked = self.run("ls-files", "-z", "--others", "--exclude-standard")
+        changed.update(os.fsdecode(p) for p in untracked.split(b"\0") if p)
+        return changed
+
+    def read_blobs(self, sha: str, paths: list[str]) -> dict[str, bytes]:
+        if not paths:
+            return {}
+        out = self.run("cat-file", "--batch", stdin="".join(f"{sha}:{p}\n" for p in paths).encode())
+        blobs: dict[str, bytes] = {}
+        position = 0
+        for path in paths:
+            end = out.index(b"\n", position)
+            header = out[position:end].split()
+            position = end + 1
+            if len(header) != 3 or header[1] != b"blob":
+                continue  # "<name> missing"
+            size = int(header[2])
+            blobs[path] = out[position:position + size]
+            position += size + 1
+        return blobs
+
+    def extract_deployments(self, sha: str, configs: list[str], files: set[str], charts_prefix: str | None,
+                            dest: Path) -> None:
+        """Extract what rendering `configs` at `sha` reads (see the module doc) into `dest`."""
+        dest.mkdir(parents=True)
+        done: list[str] = []
+        self._extract_with_links(sha, with_environments(configs, files), dest, done)
+        if self.tree_entry(sha, SETTINGS_FILENAME) is not None:  # the rule settings at that ref
+            self._extract_with_links(sha, [SETTINGS_FILENAME], dest, done)
+        if charts_prefix is None:
+            return
+        folders = set()
+        for config in configs:
+            try:
+                blob = (dest / config).read_bytes()  # a link: to what was extracted for it
+            except OSError:
+                continue
+            folder = chart_folder(chart_path_of(blob))
+            if folder is not None:
+                folders.add(posixpath.join(charts_prefix, folder) if charts_prefix else folder)
+        self._extract_with_links(sha, sorted(folders), dest, done)
+
+    def _extract_with_links(self, sha: str, paths: list[str], dest: Path, done: list[str]) -> None:
+        """Extract `paths`, then what the links among them point at, until nothing new is named."""
+        for _ in range(_MAX_LINK_ROUNDS):
+            paths = [p for p in paths if not any(under(p, d) for d in done)]
+            entries = self.tree_entries(sha, paths)
+            specs: set[str] = set()
+            for path in paths:
+                if path in entries and entries[path][0] != _LINK_MODE:
+                    specs.add(path)  # the common case: no link on the way
+                    continue
+                resolved, links = self.resolve(sha, path)
+                specs.update(p for p in [*links, resolved] if p and not any(under(p, d) for d in done))
+            if not specs:
+                return
+            self.extract(sha, sorted(specs), dest)
+            done.extend(specs)
+            paths = sorted(_link_targets(dest, specs))
+
+    def tree_entries(self, sha: str, paths: Sequence[str]) -> dict[str, tuple[bytes, bytes]]:
+        """path -> (mode, object) in the tree of `sha`, for those of `paths` git has an entry for."""
+        entries: dict[str, tuple[bytes, bytes]] = {}
+        for start in range(0, len(paths), 500):  # a command line of reasonable length
+            chunk = paths[start:start + 500]
+            for record in self.run("ls-tree", "-z", sha, "--", *chunk).split(b"\0"):
+                meta, _, name = record.partition(b"\t")
+                if name:
+                    mode, _, rest = meta.partition(b" ")
+                    entries[os.fsdecode(name)] = (mode, rest.partition(b" ")[2])
+        wanted = set(paths)
+        return {path: entry for path, entry in entries.items() if path in wanted}
+
+    def tree_entry(self, sha: str, path: str) -> tuple[bytes, bytes] | None:
+        return self.tree_entries(sha, [path]).get(path)
+
+    def resolve(self, sha: str, path: str) -> tuple[str | None, list[str]]:
+        """`path` with the links in it followed as the filesystem would, and the links passed.
+
+        None for the path when it is missing or a link leads out of the repository."""
+        links: list[str] = []
+        pending, current = path.split("/"), ""
+        for _ in range(_MAX_LINK_ROUNDS):
+            if not pending:
+                return current, links
+            candidate = posixpath.join(current, pending[0]) if current else pending[0]
+            entry = self.tree_entry(sha, candidate)
+            if entry is None:
+                return None, links
+            if entry[0] != _LINK_MODE:
+                current, pending = candidate, pending[1:]
+                continue
+            links.append(candidate)
+            target = os.fsdecode(self.run("cat-file", "blob", os.fsdecode(entry[1])))
+            joined = posixpath.normpath(posixpath.join(current, target))
+            if posixpath.isabs(target) or joined == os.pardir or joined.startswith(os.pardir + "/"):
+                return None, links  # leads out: extracted as a link, the tar filter refuses it
+            pending, current = ([] if joined == "." else joined.split("/")) + pending[1:], ""
+        return None, links
+
+    def extract(self, sha: str, specs: list[str], dest: Path) -> None:
+        """`git archive sha -- specs | tar -x` into dest, refusing links that lead out of it."""
+        if not specs:
+            return
+        proc = subprocess.Popen(["git", "--literal-pathspecs", "archive", "--format=tar", sha, "--", *specs],
+                                cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_git_env())
+        if proc.stdout is None or proc.stderr is None:
+            raise InternalError("git archive was started without its output pipes")
+        try:
+            with tarfile.open(fileobj=proc.stdout, mode="r|") as archive:
+                # The "data" filter refuses links and paths leading out of dest.
+                if hasattr(tarfile, "data_filter"):
+                    archive.extractall(dest, filter="data")
+                else:  # pragma: no cover - Python before 3.10.12 / 3.11.4
+                    archive.extractall(dest)
+        except tarfile.TarError as exc:
+            proc.kill()
+            raise ToolError(f"cannot extract {sha[:12]} from git archive: {exc}") from exc
+        finally:
+            proc.stdout.close()
+            error = proc.stderr.read()
+            code = proc.wait()
+        if code != 0:
+            raise ToolError(f"git archive {sha[:12]} failed: {' '.join(os.fsdecode(error).split())[:400]}")
+
+
+_LINK_MODE = b"120000"
+_MAX_LINK_ROUNDS = 40  # as the kernel's limit on links followed in one path
+
+
+def _link_targets(dest: Path, extracted: Iterable[str]) -> set[str]:
+    """Repository paths the links under the extracted paths point at (inside the repository)."""
+    targets: set[str] = set()
+    for spec in extracted:
+        top = dest / spec
+        found = [top] if top.is_symlink() else []
+        if top.is_dir() and not top.is_symlink():
+            for current, dirs, names in os.walk(top):
+                found += [Path(current) / n for n in [*dirs, *names] if (Path(current) / n).is_symlink()]
+        for link in found:
+            relative = link.relative_to(dest).as_posix()
+            joined = posixpath.normpath(posixpath.join(posixpath.dirname(relative), os.readlink(link)))
+            if not posixpath.isabs(joined) and joined != os.pardir and not joined.startswith(os.pardir + "/"):
+                targets.add(joined)
+    return targets
+
+
+def working_tree_deployment_files(root: Path) -> set[str]:
+    files: set[str] = set()
+    top = root / DEPLOYMENTS_DIRNAME
+    for current, dirs, names in os.walk(top):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        relative = Path(current).relative_to(root).as_posix()
+        files.update(f"{relative}/{n}" for n in names)
+    return files

@@ -1,0 +1,319 @@
+"""Rollout commands as planned edits: canary set/promote/rollback and release.
+
+Each plan_* function reads one config, computes its new text with config/editing.py,
+checks the config and the new text with the checks `modeldeploy validate` runs (the one
+core, checks/deployments.py: the same environments, charts root and duplicates), and
+returns a Plan: what will happen in plain words (rollout_summary), the diff, the bytes to
+write. A config that is already invalid, or would become invalid, is refused with
+its diagnostics. Nothing here prints.
+
+With write=True the plan is also carried out, and the whole of it (read, check,
+write) runs under the deployment folder's edit lock (file_lock.py): concurrent
+commands on one deployment run one after the other, each planning from what the
+previous one wrote, so no update is lost and each reports the value it really
+replaced. A file that cannot be read or written is a ToolError (exit 2) naming it,
+raised before anything is written; Plan.written says the write succeeded.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..checks.deployments import CheckRequest, DeploymentCheck, check_repository, check_text
+from ..config import editing as config_edit
+from ..config.deployment_refs import Deployment, find_deployment
+from ..config.discovery import ConfigFile
+from ..diagnostics import Diagnostic, Severity, ToolError
+from ..explain.rollout_summary import RolloutState, Sentence, describe_change
+from ..file_lock import folder_lock
+from ..fileio import write_atomic
+from ..parallel import Workers
+from ..safe_output import escape
+
+BOM = b"\xef\xbb\xbf"
+IMAGE_KEYS = ("version", "image_repository", "image_namespace")  # what a release copies
+MIN_PERCENT, MAX_PERCENT = 0, 100
+
+
+class RolloutError(Exception):
+    """A request that cannot be carried out (bad percent, uneditable layout, file changed)."""
+
+
+@dataclass
+class Plan:
+    deployment: Deployment
+    before: bytes
+    after: bytes | None = None  # None: nothing to write (refused, or nothing to change)
+    sentences: list[Sentence] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)  # errors refuse; warnings are shown
+    refusal: str | None = None  # why the edit is refused
+    unchanged: str | None = None  # why there is nothing to do
+    notes: list[str] = field(default_factory=list)  # e.g. a kept comment that names the old value
+    written: bool = False  # the new bytes are on disk
+
+    @property
+    def display(self) -> str:
+        """The config as shown in messages and in the diff headers."""
+        return self.deployment.config.display
+
+    def diff(self) -> str:
+        """A unified diff from the file on disk to the planned file (empty when nothing changes).
+
+        Each line is escaped (safe_output.py): a CR of a CRLF file shows as `\\r`."""
+        if self.after is None:
+            return ""
+        lines = difflib.unified_diff(
+            _decode(self.before).splitlines(keepends=True), _decode(self.after).splitlines(keepends=True),
+            fromfile=f"a/{self.display}", tofile=f"b/{self.display}")
+        return "".join(escape(line[:-1]) + "\n" if line.endswith("\n")
+                       else escape(line) + "\n" if line.endswith("\r")  # a CR-only line break
+                       else escape(line) + "\n\\ No newline at end of file\n"
+                       for line in lines)
+
+
+def _decode(data: bytes) -> str:
+    return data.removeprefix(BOM).decode("utf-8")
+
+
+def _text(data: bytes) -> str | None:
+    try:
+        return _decode(data)
+    except UnicodeDecodeError:
+        return None
+
+
+def _read(plan: Plan) -> bytes:
+    try:
+        return plan.deployment.config.path.read_bytes()
+    except OSError as exc:
+        raise ToolError(f"cannot read {plan.display}: {exc.strerror}; nothing was changed") from exc
+
+
+def _errors(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    return [d for d in diagnostics if d.severity is Severity.ERROR]
+
+
+Edit = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class Repository:
+    """The GitOps repository the rollout commands edit: its model-deployments/ folder, and how
+    its configs are checked (the working directory, the charts root)."""
+
+    root: Path  # <repo>/model-deployments
+    request: CheckRequest
+
+    def find(self, ref: str) -> Deployment:
+        return find_deployment(self.root, ref, self.request.cwd)
+
+    def check(self, config: ConfigFile) -> DeploymentCheck:
+        """`config` checked as `validate` checks it, duplicates among every config of the repository."""
+        workers = Workers(None)
+        try:
+            return check_repository(self.request, self.root, [config], workers).checks[0]
+        finally:
+            workers.close()
+
+
+def _plan(deployment: Deployment, repo: Repository, edit_for: Callable[[dict[str, Any]], Edit | str],
+          write: bool) -> Plan:
+    """`_planned`; with `write`, also carried out, all of it under the deployment's edit lock."""
+    config = deployment.config
+    with folder_lock(config.deployment_dir, config.display) if write else nullcontext():
+        plan = _planned(deployment, repo, edit_for)
+        if write and plan.after is not None:
+            apply(plan)
+    return plan
+
+
+def _planned(deployment: Deployment, repo: Repository,
+             edit_for: Callable[[dict[str, Any]], Edit | str]) -> Plan:
+    """Check the file, build the edit `edit_for(values)` chooses (a str: nothing to do), check the result.
+
+    Validation is the same as `validate`'s: the environment settings, the strict YAML
+    loader, the schema, every rule and duplicates; warnings do not block. A file that
+    cannot be read (or is a FIFO, a folder...) is refused with its `io` diagnostic.
+    """
+    config = deployment.config
+    if config.path.is_symlink():
+        raise RolloutError(f"{config.display} is a symbolic link; edit the file it points to")
+    current = repo.check(config)
+    plan = Plan(deployment, b"")
+    plan.diagnostics = current.problems
+    if not current.valid or current.loaded is None:
+        env_errors = _errors(current.environment.diagnostics)
+        invalid = env_errors[0].path if env_errors else config.display
+        plan.refusal = (f"{invalid} is invalid; fix it first (`modeldeploy validate` lists the "
+                        "problems); nothing was changed")
+        return plan
+    # The bytes the edit starts from must be the text just checked (another program may
+    # write the file meanwhile; modeldeploy commands wait for the edit lock).
+    before = _read(plan)
+    if _text(before) != current.loaded.text:
+        raise RolloutError(f"{config.display} changed on disk while it was read; run the command again")
+    plan.before = before
+    edit = edit_for(current.loaded.value)
+    if isinstance(edit, str):
+        plan.unchanged = edit
+        return plan
+    text = _decode(before)
+    try:
+        new_text = edit(text)
+    except config_edit.EditError as exc:  # one line: path:line:col, what and the fix
+        where = f"{config.display}:{exc.position[0]}:{exc.position[1]}" if exc.position else config.display
+        raise RolloutError(f"{where}: {exc}") from exc
+    planned = check_text(current, new_text)
+    plan.diagnostics = planned.problems
+    if not planned.valid or planned.loaded is None:
+        plan.refusal = f"the change would make {config.display} invalid; nothing was changed"
+        return plan
+    plan.sentences = describe_change(RolloutState.from_values(current.loaded.value),
+                                     RolloutState.from_values(planned.loaded.value))
+    plan.after = (BOM if before.startswith(BOM) else b"") + new_text.encode("utf-8")
+    replaced = [str(current.loaded.value[key]) for key in IMAGE_KEYS
+                if current.loaded.value.get(key) != planned.loaded.value.get(key)]
+    plan.notes = stale_comments(text, new_text, replaced, _percent(planned.loaded.value))
+    return plan
+
+
+_PERCENT_MENTION = re.compile(r"(?<![\w.])(\d{1,3})\s*%")
+
+
+def stale_comments(before: str, after: str, old_values: list[str], percent: int | None) -> list[str]:
+    """Notes on edited lines whose kept comment no longer fits (edits keep comments as written).
+
+    A comment is stale when it names one of `old_values`, or a percentage other than
+    the new split (`percent` and 100 - `percent`).
+    """
+    split = {percent, 100 - percent} if percent is not None else set()
+    old_lines, new_lines = before.splitlines(), after.splitlines()
+    notes = []
+    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
+    for tag, a1, a2, b1, b2 in matcher.get_opcodes():
+        if tag != "replace" or a2 - a1 != b2 - b1:
+            continue
+        for number, line in enumerate(new_lines[b1:b2], start=b1 + 1):
+            comment = line.partition(" #")[2]
+            names_old = any(re.search(rf"(?<![\w.-]){re.escape(v)}(?![\w.-])", comment) for v in old_values)
+            other_split = any(int(m) not in split for m in _PERCENT_MENTION.findall(comment))
+            if comment and (names_old or other_split):
+                notes.append(f"line {number} keeps its comment `#{comment}`; update it if it "
+                             "describes the old setting")
+    return notes
+
+
+def _percent(values: dict[str, Any]) -> int | None:
+    canary = values.get(config_edit.CANARY_KEY)
+    percent = canary.get(config_edit.PERCENT_KEY) if isinstance(canary, dict) else None
+    return percent if isinstance(percent, int) else None
+
+
+def check_percent(percent: int) -> int:
+    if not MIN_PERCENT <= percent <= MAX_PERCENT:
+        raise RolloutError(f"canary traffic percent {percent} is outside {MIN_PERCENT}..{MAX_PERCENT} "
+                           "(100 sends all traffic to the latest revision, 0 rolls back)")
+    return percent
+
+
+def _set_percent(percent: int) -> Edit:
+    return lambda text: config_edit.set_canary_percent(text, percent)
+
+
+def plan_canary_set(repo: Repository, ref: str, percent: int, *, write: bool = False) -> Plan:
+    check_percent(percent)
+    deployment = repo.find(ref)
+
+    def edit_for(values: dict[str, Any]) -> Edit | str:
+        if _percent(values) == percent:
+            return f"{deployment.ref}: canary traffic is already {percent}%; nothing to change"
+        return _set_percent(percent)
+
+    return _plan(deployment, repo, edit_for, write)
+
+
+def plan_canary_rollback(repo: Repository, ref: str, *, write: bool = False) -> Plan:
+    deployment = repo.find(ref)
+
+    def edit_for(values: dict[str, Any]) -> Edit | str:
+        if _percent(values) == 0:
+            return (f"{deployment.ref}: canary traffic is already 0%: all traffic is on the previous "
+                    "revision; nothing to change")
+        return _set_percent(0)
+
+    return _plan(deployment, repo, edit_for, write)
+
+
+def plan_canary_promote(repo: Repository, ref: str, *, write: bool = False) -> Plan:
+    deployment = repo.find(ref)
+
+    def edit_for(values: dict[str, Any]) -> Edit | str:
+        if _percent(values) is None:
+            return (f"{deployment.ref} has no canary: the latest revision already receives all "
+                    "traffic; nothing to promote")
+        return lambda text: config_edit.remove_key(text, config_edit.CANARY_KEY)
+
+    return _plan(deployment, repo, edit_for, write)
+
+
+def plan_release(repo: Repository, name: str, from_env: str, to_env: str, canary: int | None,
+                 *, write: bool = False) -> Plan:
+    """Copy the model version and image location of FROM/NAME into TO/NAME (and start a canary)."""
+    if canary is not None:
+        check_percent(canary)
+    if from_env == to_env:
+        raise RolloutError(f"--from and --to are both {from_env!r}; name two environments")
+    source = repo.find(f"{from_env}/{name}")
+    target = repo.find(f"{to_env}/{name}")
+    source_check = repo.check(source.config)
+    if not source_check.valid or source_check.loaded is None:
+        plan = Plan(target, b"")
+        plan.diagnostics = source_check.problems
+        plan.refusal = (f"the source {source.config.display} is invalid; fix it before releasing "
+                        "from it; nothing was changed")
+        return plan
+    released = {key: source_check.loaded.value[key] for key in IMAGE_KEYS}
+
+    def edit_for(values: dict[str, Any]) -> Edit | str:
+        changed = [key for key in IMAGE_KEYS if values.get(key) != released[key]]
+        if not changed and (canary is None or _percent(values) == canary):
+            return (f"{target.ref} already runs version {released['version']} from the same image "
+                    f"as {source.ref}; nothing to release")
+
+        def edit(text: str) -> str:
+            for key in changed:
+                text = config_edit.set_value(text, (key,), released[key])
+            return text if canary is None else config_edit.set_canary_percent(text, canary)
+
+        return edit
+
+    return _plan(target, repo, edit_for, write)
+
+
+def apply(plan: Plan) -> None:
+    """Write the planned file atomically, unless it changed on disk since it was planned.
+
+    A file or folder that cannot be written is a ToolError naming it; nothing is
+    changed then (write_atomic removes its temporary file)."""
+    if plan.after is None:
+        return
+    path = plan.deployment.config.path
+    if _read(plan) != plan.before:
+        raise RolloutError(f"{plan.display} changed on disk while the edit was planned; run the "
+                           "command again")
+    if not os.access(path, os.W_OK):
+        raise ToolError(f"cannot write {plan.display}: the file is read-only for you; nothing was changed")
+    try:
+        write_atomic(path, plan.after)
+    except OSError as exc:
+        folder = os.path.dirname(plan.display) or "."
+        raise ToolError(f"cannot write {plan.display}: {exc.strerror} (the new file is written "
+                        f"into {folder} and renamed over the old one); nothing was changed") from exc
+    plan.written = True

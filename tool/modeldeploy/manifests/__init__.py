@@ -1,0 +1,16 @@
+"""Rendered objects: parsing helm's output, schemas, checks, object diffs.
+
+- parse.py: helm's output as objects, fast and bounded (`helm-output`);
+- schema_registry.py: kubeconform-style schema locations, KServe and core Kubernetes schemas;
+  memo_validator.py: validators that remember valid sub-objects within a run;
+- check.py: objects against their schemas (`manifest-*`); kubeconform.py (`kubeconform`);
+  checker.py: the checks of a whole run, in worker processes for big runs;
+- object_diff.py: object-keyed unified diffs of two manifest streams.
+
+Imports inside the package go down these layers (`|`: independent; lint-imports checks it):
+
+    checker | object_diff
+    check
+    kubeconform | memo_validator | parse
+    schema_registry
+"""
