@@ -63,14 +63,14 @@ def _yaml(obj: Any) -> str:
 
 
 def _paths(documents: Any) -> dict[tuple[int, int], str]:
-    """(line, column) of every node -> its dotted path (the first node to start there)."""
+    """(line, column) of every key and node -> its dotted path (a key wins over the mapping it starts)."""
     found: dict[tuple[int, int], str] = {}
 
     def walk(node: Any, path: tuple[str, ...]) -> None:
         found.setdefault((node.start_mark.line + 1, node.start_mark.column + 1), ".".join(path))
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
-                found.setdefault((key.start_mark.line + 1, key.start_mark.column + 1), ".".join((*path, key.value)))
+                found[(key.start_mark.line + 1, key.start_mark.column + 1)] = ".".join((*path, key.value))
                 walk(value, (*path, key.value))
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):

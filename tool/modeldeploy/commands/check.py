@@ -12,12 +12,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..checks.settings import Settings
-from ..diagnostics import ToolError
+from ..diagnostics import Diagnostic, Severity, ToolError
 from ..manifests.check import Selection
 from ..manifests.files import STDIN_NAME, check_files, find_files, read_file
 from ..manifests.memo_validator import MemoRegistry
 from ..manifests.schema_registry import check_kubernetes_version, kubeconform_style_locations
 from ..results.check import CheckResult
+
+
+def _settled(status: str, problems: list[Diagnostic]) -> str:
+    """An object's status once its diagnostics went through the settings: refused only by errors
+    left; a missing schema whose diagnostic is turned off counts as skipped."""
+    errors = any(p.severity is Severity.ERROR for p in problems)
+    if status in ("valid", "invalid"):
+        return "invalid" if errors else "valid"
+    if status in ("no-schema", "not-an-object") and not problems:
+        return "skipped"
+    return status
 
 
 @dataclass(frozen=True)
@@ -42,9 +53,12 @@ def check(paths: list[str], options: CheckOptions, cwd: Path, stdin: bytes | Non
         file = item.read.file
         path = file.path if file.path is not None else cwd / STDIN_NAME
         rules = settings.for_file(path if path.is_absolute() else cwd / path, item.read.text or "")
-        result.diagnostics += rules.apply(item.problems)
-        result.statuses += [status.status for status in item.statuses]
+        result.diagnostics += rules.apply(item.read.problems)
         result.unreadable_files += bool(item.read.problems)
+        for status in item.statuses:  # each object's verdict with the settings applied
+            problems = rules.apply(status.problems)
+            result.diagnostics += problems
+            result.statuses.append(_settled(status.status, problems))
     if not result.resources and not result.unreadable_files:
         raise ToolError(f"no Kubernetes object found in {', '.join(paths)}: nothing was checked "
                         "(an empty stream, e.g. from a helm command that failed?)")

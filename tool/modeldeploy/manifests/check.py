@@ -45,6 +45,7 @@ class ObjectStatus:
     kind: str
     name: str
     status: str  # valid | invalid | no-schema | not-an-object | skipped
+    problems: tuple[Diagnostic, ...] = ()  # what was reported about this object
 
 
 @dataclass(frozen=True)
@@ -123,11 +124,11 @@ def check_objects(objects: list[Any], registry: SchemaRegistry, report_path: str
 
         if not isinstance(obj, dict) or not isinstance(obj.get("apiVersion"), str) \
                 or not isinstance(obj.get("kind"), str):
-            statuses.append(ObjectStatus("?", "?", "not-an-object"))
             what = "helm printed" if source.lines is None else "this file holds"
-            problems.append(RULE_NOT_OBJECT.at(source.report_path, *at(()),
-                                               f"{what} a document that is not a Kubernetes "
-                            f"object ({_kind_of(obj)})"))
+            found_here = [RULE_NOT_OBJECT.at(source.report_path, *at(()), f"{what} a document that is not "
+                                             f"a Kubernetes object ({_kind_of(obj)})")]
+            statuses.append(ObjectStatus("?", "?", "not-an-object", tuple(found_here)))
+            problems += found_here
             continue
         label = describe(obj)
         if selection.skips(obj):
@@ -138,11 +139,11 @@ def check_objects(objects: list[Any], registry: SchemaRegistry, report_path: str
             statuses.append(ObjectStatus(obj["kind"], label, "skipped"))
             continue
         if ref is None:
-            statuses.append(ObjectStatus(obj["kind"], label, "no-schema"))
-            problems.append(RULE_NO_SCHEMA.at(source.report_path, *at(()),
-                                              f"{source.noun}{label}: could not check, no schema "
-                           f"for {obj['kind']} {obj['apiVersion']} in "
-                           f"{', '.join(registry.locations)}"))
+            found_here = [RULE_NO_SCHEMA.at(source.report_path, *at(()), f"{source.noun}{label}: could not "
+                                            f"check, no schema for {obj['kind']} {obj['apiVersion']} in "
+                                            f"{', '.join(registry.locations)}")]
+            statuses.append(ObjectStatus(obj["kind"], label, "no-schema", tuple(found_here)))
+            problems += found_here
             continue
         try:
             errors = sorted(registry.validator(ref).iter_errors(obj), key=lambda e: list(e.absolute_path))
@@ -150,14 +151,16 @@ def check_objects(objects: list[Any], registry: SchemaRegistry, report_path: str
             raise ToolError(f"schema {ref.path}: a $ref it holds cannot be resolved: {exc}") from exc
         found = [] if errors else kserve_rules.findings(obj, formats)  # semantics of a well-formed object
         refused = errors or any(f.rule.severity is Severity.ERROR for f in found)
-        statuses.append(ObjectStatus(obj["kind"], label, "invalid" if refused else "valid"))
+        found_here = []
         for err in errors[:MAX_ERRORS_PER_OBJECT]:
             where = ".".join(str(p) for p in err.absolute_path) or "(root)"
-            problems.append(RULE_INVALID.at(source.report_path, *at(list(err.absolute_path)),
-                                            f"{source.noun}{label}: {where}: {err.message}"))
+            found_here.append(RULE_INVALID.at(source.report_path, *at(list(err.absolute_path)),
+                                              f"{source.noun}{label}: {where}: {err.message}"))
         for finding in found:
-            problems.append(finding.rule.at(source.report_path, *at(finding.path),
-                                            f"{source.noun}{label}: {finding.message}"))
+            found_here.append(finding.rule.at(source.report_path, *at(finding.path),
+                                              f"{source.noun}{label}: {finding.message}"))
+        statuses.append(ObjectStatus(obj["kind"], label, "invalid" if refused else "valid", tuple(found_here)))
+        problems += found_here
     return statuses, problems
 
 
