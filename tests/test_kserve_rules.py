@@ -112,6 +112,18 @@ def test_canary_traffic_percent_within_bounds(percent: int) -> None:
     assert found(isvc("Knative", predictor={"canaryTrafficPercent": percent, "model": MODEL})) == []
 
 
+def test_canary_traffic_percent_out_of_bounds_in_raw_mode_is_only_ignored() -> None:
+    assert found(isvc("RawDeployment", predictor={"canaryTrafficPercent": 150, "model": MODEL})) == [
+        ("spec.predictor.canaryTrafficPercent", "kserve-canary-raw-deployment")]
+
+
+def test_model_plus_a_legacy_key_in_a_canary_predictor_is_refused() -> None:
+    (found_path, rule), = found(isvc("Standard", predictor={"name": "stable", "model": MODEL},
+                                     canary=[canary("a", 10, model={**MODEL, "name": "kserve-container"},
+                                                    sklearn={"name": "kserve-container"})]))
+    assert (found_path, rule) == ("spec.canary.0.predictor", "kserve-one-implementation")
+
+
 def test_canary_list_adding_up_above_100() -> None:
     assert found(isvc("Standard", predictor={"name": "stable", "model": MODEL},
                       canary=[canary("a", 51), canary("b", 50)])) == [

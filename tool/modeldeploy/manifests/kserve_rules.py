@@ -2,7 +2,8 @@
 in an InferenceService (serving.kserve.io/v1beta1) that its CRD schema accepts.
 
 Read from KServe's source (kserve/kserve, 0.21 line): pkg/apis/serving/v1beta1/
-inference_service_validation.go (the validating webhook), component.go, predictor.go,
+inference_service_validation.go (the validating webhook), inference_service_defaults.go (the
+mutating webhook, which runs first), component.go, predictor.go,
 transformer.go, explainer.go (what counts as an implementation), pkg/controller/v1beta1/
 inferenceservice/utils/utils.go (`ValidateStorageURI`), reconcilers/knative/ksvc_reconciler.go
 (the only reader of `canaryTrafficPercent`) and pkg/constants/constants.go (deployment modes).
@@ -29,8 +30,10 @@ Rule ids:
   or explainer specifies no model or more than one (`model` plus a legacy framework key such
   as `sklearn` or `tensorflow`, two framework keys, or `model` plus a container named
   `kserve-container`). KServe's webhook refuses the object ("exactly one of [...] must be
-  specified"). A custom predictor (its `containers`) counts as one, as in KServe; sidecar
-  containers beside `model` do not count;
+  specified"), except for `model` plus one legacy key in `spec.predictor`: its defaulting
+  webhook first turns the legacy key into `model`, silently replacing the `model` written.
+  A custom predictor (its `containers`) counts as one, as in KServe; sidecar containers
+  beside `model` do not count;
 - `kserve-storage-uri`: a `storageUri` whose scheme KServe cannot load: not one of `gs://`,
   `s3://`, `pvc://`, `file://`, `https://`, `http://`, `hdfs://`, `webhdfs://`, `oci://`,
   `oci+native://`, `oci+fetch://`, `hf://` (an Azure blob URL must name a container and a
@@ -128,7 +131,7 @@ def findings(obj: dict[str, Any], formats: Sequence[StorageFormat] = ()) -> list
     annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
     mode = annotations.get(DEPLOYMENT_MODE_ANNOTATION) if isinstance(annotations, dict) else None
     mode = _MODE_ALIASES.get(mode, mode) if isinstance(mode, str) else None
-    return [*_traffic(spec), *_modes(spec, mode), *_implementations(spec), *_storage(spec, formats)]
+    return [*_traffic(spec, mode), *_modes(spec, mode), *_implementations(spec), *_storage(spec, formats)]
 
 
 def _components(spec: dict[str, Any]) -> Iterator[tuple[str, Path, dict[str, Any]]]:
@@ -146,10 +149,10 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _traffic(spec: dict[str, Any]) -> Iterator[Finding]:
+def _traffic(spec: dict[str, Any], mode: str | None) -> Iterator[Finding]:
     for _, path, component in _components(spec):
         value = component.get("canaryTrafficPercent")
-        if _is_int(value) and not 0 <= value <= 100:
+        if _is_int(value) and not 0 <= value <= 100 and mode != "Standard":  # Standard: ignored (below)
             yield Finding(RULE_TRAFFIC, (*path, "canaryTrafficPercent"),
                           f"{'.'.join(map(str, path))}.canaryTrafficPercent is {value}, outside 0..100: "
                           "Knative refuses that traffic share and the rollout never happens; write a "
@@ -205,6 +208,14 @@ def _implementations(spec: dict[str, Any]) -> Iterator[Finding]:
         if len(found) == 1:
             continue
         where = ".".join(map(str, path))
+        legacy = [key for key in found if key in PREDICTOR_IMPLEMENTATIONS and key != "model"]
+        if path == ("spec", "predictor") and len(found) == 2 and "model" in found and len(legacy) == 1:
+            # inference_service_defaults.go, setPredictorModelDefaults: the legacy key becomes `model`
+            yield Finding(RULE_ONE_IMPLEMENTATION, path,
+                          f"{where} specifies both model and {legacy[0]}: KServe's defaulting webhook "
+                          f"replaces model with the {legacy[0]} spec, so the model written here is "
+                          "silently lost; keep one")
+            continue
         if not found:
             what = "specifies no model" if kind == "predictor" else "specifies no container"
         else:
