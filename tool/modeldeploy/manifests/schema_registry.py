@@ -139,6 +139,9 @@ def _load_json(path: Path) -> Any:
 
 @cache
 def _registry(schema_dir: str) -> referencing.Registry[Any]:
+    # Cached: a validator keeps the registry it was built with, so without the cache every
+    # object of a core kind would read and parse `_definitions.json` (2 MB) again.
+    @cache
     def retrieve(uri: str) -> referencing.Resource[Any]:
         if uri.startswith(K8S_ID_PREFIX):
             local = Path(schema_dir) / uri[len(K8S_ID_PREFIX):]
