@@ -18,7 +18,8 @@ RULE_CASES = REPO_ROOT / "tests" / "data" / "kserve-rules"
 SCHEMA_CASES = REPO_ROOT / "tests" / "data" / "kserve-manifests"
 CHART = REPO_ROOT / "charts" / "model-deployment" / "music-transformer"
 MARKER = re.compile(r"# <- ([a-z0-9-]+)\s*$")
-LOCATION = re.compile(r"^(?P<path>[^\s:]+):(?P<line>\d+):(?P<column>\d+): (?P<severity>error|warning): .*\[(?P<rule>[a-z0-9-]+)\]$")
+LOCATION = re.compile(r"^(?P<path>[^\s:]+):(?P<line>\d+):(?P<column>\d+): (?P<severity>error|warning): "
+                      r".*\[(?P<rule>[a-z0-9-]+)\]$")
 
 ISVC = """\
 apiVersion: serving.kserve.io/v1beta1
@@ -70,7 +71,8 @@ def test_each_kserve_rule_case_is_reported_where_marked(run_cli: RunCli, case: s
 @pytest.mark.parametrize("case", sorted(p.name for p in (RULE_CASES / "valid").glob("*.yaml")))
 def test_each_valid_kserve_rule_case_passes(run_cli: RunCli, case: str) -> None:
     # The ClusterStorageContainer kind has no schema: it is skipped, its formats still count.
-    result = run_cli(["check", "--format", "text", "--ignore-missing-schemas", str(RULE_CASES / "valid" / case)])
+    result = run_cli(["check", "--format", "text", "--ignore-missing-schemas",
+                      str(RULE_CASES / "valid" / case)])
     assert result.returncode == 0, result.stdout + result.stderr
     assert findings(result.stdout) == []
     assert ", Invalid: 0, Errors: 0," in summary(result.stdout)
@@ -86,12 +88,14 @@ def test_a_cluster_storage_container_counts_only_when_checked_with_the_manifest(
     assert result.returncode == 1
 
 
-def test_a_disable_comment_in_a_manifest_file_silences_a_rule_on_its_line(run_cli: RunCli, tmp_path: Path) -> None:
+def test_a_disable_comment_in_a_manifest_file_silences_a_rule_on_its_line(run_cli: RunCli,
+                                                                           tmp_path: Path) -> None:
     text = ISVC.format(name="a", uri="ftp://host/model  # modeldeploy: disable=kserve-storage-uri")
     (tmp_path / "m.yaml").write_text(text, "utf-8")
     result = run_cli(["check", "m.yaml"], cwd=tmp_path)
     assert result.returncode == 0, result.stdout
-    assert summary(result.stdout) == "Summary: 1 resource found in 1 file - Valid: 1, Invalid: 0, Errors: 0, Skipped: 0"
+    assert summary(result.stdout) == ("Summary: 1 resource found in 1 file - Valid: 1, Invalid: 0, "
+                                      "Errors: 0, Skipped: 0")
 
 
 # --- the schema corpus through the CLI ------------------------------------------------------------
@@ -171,7 +175,8 @@ def test_folders_recursively_json_and_lists(run_cli: RunCli, tmp_path: Path) -> 
     (tmp_path / "a" / ".hidden" / "x.yaml").write_text("not: [a manifest", "utf-8")
     result = run_cli(["check", "--format", "text", "a"], cwd=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert summary(result.stdout) == "Summary: 4 resources found in 3 files - Valid: 3, Invalid: 1, Errors: 0, Skipped: 0"
+    assert summary(result.stdout) == ("Summary: 4 resources found in 3 files - Valid: 3, Invalid: 1, "
+                                      "Errors: 0, Skipped: 0")
     # the ConfigMap item whose data value is a number, at its line in the JSON file
     line = json.dumps(listed, indent=2).splitlines().index('        "k": 1') + 1
     assert findings(result.stdout) == [("a/b/three.json", line, "error", "manifest-invalid")]
@@ -183,12 +188,13 @@ def test_a_file_that_is_not_yaml_could_not_be_checked(run_cli: RunCli, tmp_path:
     result = run_cli(["check", "--format", "text", "bad.yaml", "good.yaml"], cwd=tmp_path)
     assert result.returncode == 2, result.stdout
     assert [(p, rule) for p, _, _, rule in findings(result.stdout)] == [("bad.yaml", "manifest-file")]
-    assert summary(result.stdout) == "Summary: 1 resource found in 2 files - Valid: 1, Invalid: 0, Errors: 1, Skipped: 0"
+    assert summary(result.stdout) == ("Summary: 1 resource found in 2 files - Valid: 1, Invalid: 0, "
+                                      "Errors: 1, Skipped: 0")
 
 
 def test_invalid_wins_over_could_not_check(run_cli: RunCli, tmp_path: Path) -> None:
-    (tmp_path / "m.yaml").write_text(ISVC.format(name="a", uri="ftp://h/m") + "---\n"
-                                     "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n", "utf-8")
+    widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n"
+    (tmp_path / "m.yaml").write_text(ISVC.format(name="a", uri="ftp://h/m") + "---\n" + widget, "utf-8")
     result = run_cli(["check", "m.yaml"], cwd=tmp_path)
     assert result.returncode == 1
     assert "Invalid: 1, Errors: 1" in summary(result.stdout)
@@ -212,13 +218,15 @@ def test_usage_errors(run_cli: RunCli, tmp_path: Path, args: list[str], message:
 
 def test_skip_kinds_and_api_version_kinds(run_cli: RunCli) -> None:
     stream = CONFIGMAP.format(name="a") + "---\n" + ISVC.format(name="b", uri="ftp://h/m")
-    for skip in ("InferenceService", "ConfigMap,InferenceService", "serving.kserve.io/v1beta1/InferenceService"):
+    for skip in ("InferenceService", "ConfigMap,InferenceService",
+                 "serving.kserve.io/v1beta1/InferenceService"):
         result = run_cli(["check", "--skip", skip, "-"], input=stream)
         assert result.returncode == 0, (skip, result.stdout)
         assert "Skipped: 1" in summary(result.stdout) or "Skipped: 2" in summary(result.stdout)
 
 
-def test_schema_locations_replace_the_built_in_ones_and_default_names_them(run_cli: RunCli, tmp_path: Path) -> None:
+def test_schema_locations_replace_the_built_in_ones_and_default_names_them(run_cli: RunCli,
+                                                                           tmp_path: Path) -> None:
     crds = tmp_path / "crds" / "example.com"
     crds.mkdir(parents=True)
     (crds / "widget_v1.json").write_text(json.dumps({
@@ -229,8 +237,8 @@ def test_schema_locations_replace_the_built_in_ones_and_default_names_them(run_c
     stream = ("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  size: big\n---\n"
               + CONFIGMAP.format(name="a"))
     template = str(tmp_path / "crds" / "{{.Group}}" / "{{.ResourceKind}}_{{.ResourceAPIVersion}}.json")
-    both = run_cli(["check", "--format", "text", "--schema-location", template, "--schema-location", "default", "-"],
-                   input=stream)
+    both = run_cli(["check", "--format", "text", "--schema-location", template,
+                    "--schema-location", "default", "-"], input=stream)
     assert findings(both.stdout) == [("stdin", 6, "error", "manifest-invalid")], both.stdout
     assert both.returncode == 1
     only = run_cli(["check", "--format", "text", "--schema-location", template, "-"], input=stream)
@@ -241,7 +249,8 @@ def test_schema_locations_replace_the_built_in_ones_and_default_names_them(run_c
 
 def test_kubernetes_version_picks_the_core_schemas(run_cli: RunCli) -> None:
     # `spec.resources` of a Pod exists from Kubernetes 1.34 on (pod-level resources)
-    pod = ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  resources:\n    limits:\n      cpu: '1'\n"
+    pod = ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n"
+           "  resources:\n    limits:\n      cpu: '1'\n"
            "  containers:\n    - name: c\n      image: i\n")
     assert run_cli(["check", "--kubernetes-version", "1.35.0", "-"], input=pod).returncode == 0
     old = run_cli(["check", "--format", "text", "--kubernetes-version", "1.30.0", "-"], input=pod)
@@ -253,8 +262,10 @@ def test_kubernetes_version_picks_the_core_schemas(run_cli: RunCli) -> None:
 def test_json_format_is_one_document_with_the_summary(run_cli: RunCli) -> None:
     result = run_cli(["check", "--format", "json", "-"], input=ISVC.format(name="b", uri="ftp://h/m"))
     document = json.loads(result.stdout)
-    assert document["summary"] == {"resources": 1, "files": 1, "valid": 0, "invalid": 1, "errors": 0, "skipped": 0}
-    assert [(d["path"], d["line"], d["rule"]) for d in document["diagnostics"]] == [("stdin", 10, "kserve-storage-uri")]
+    assert document["summary"] == {"resources": 1, "files": 1, "valid": 0, "invalid": 1, "errors": 0,
+                                   "skipped": 0}
+    assert [(d["path"], d["line"], d["rule"]) for d in document["diagnostics"]] == [
+        ("stdin", 10, "kserve-storage-uri")]
     assert result.returncode == 1
 
 

@@ -256,7 +256,8 @@ def test_render_reports_them_against_the_config_like_the_schema_findings() -> No
     text = _yaml(isvc(predictor={"canaryTrafficPercent": 101, "model": MODEL}))
     problems = manifest_check.check_manifests(text, "model-deployments/test/a/config.yaml", registry(), None)
     assert [(p.line, p.column, p.rule) for p in problems] == [(1, 1, "kserve-canary-traffic-percent")]
-    assert problems[0].message.startswith("rendered InferenceService/jukebox: spec.predictor.canaryTrafficPercent")
+    assert problems[0].message.startswith(
+        "rendered InferenceService/jukebox: spec.predictor.canaryTrafficPercent")
 
 
 def test_a_finding_makes_the_object_invalid_a_warning_does_not() -> None:

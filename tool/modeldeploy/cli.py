@@ -235,7 +235,8 @@ def _check_parser(sub: Any) -> None:
                             "kubeconform -strict)")
     check.add_argument("--schema-location", action="append", default=[], metavar="TEMPLATE",
                        help="kubeconform-style schema path template, e.g. "
-                            "'schemas/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json', or a folder "
+                            "'schemas/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json', or a "
+                            "folder "
                             "laid out as kubernetes-json-schema; repeatable, tried in order; given ones "
                             "replace the built-in ones, which `default` names")
     check.add_argument("--kubernetes-version", default=DEFAULT_KUBERNETES_VERSION, metavar="X.Y.Z",
@@ -475,7 +476,8 @@ def _machine_format(argv: Sequence[str]) -> tuple[str | None, str | None]:
         name, equals, value = word.partition("=")
         if len(name) > 2 and "--format".startswith(name):  # argparse takes unique prefixes too
             wanted = value if equals else (rest[index + 1] if index + 1 < len(rest) else None)
-    if wanted == "json" or (wanted in ("sarif", "codequality") and command in ("validate", "render", "check")):
+    if wanted == "json" or (wanted in ("sarif", "codequality")
+                            and command in ("validate", "render", "check")):
         return command, wanted
     return None, None
 

@@ -37,9 +37,11 @@ SETTINGS_SCHEMA = REPO_ROOT / "schemas" / "settings.schema.json"
 # Packages whose rules only `render` runs (they need helm's output); all others run in `validate` too.
 RENDER_PACKAGES = ("modeldeploy.render", "modeldeploy.manifests")
 # Modules of manifests/ whose rules `check` runs too (over manifests rendered elsewhere), or only.
-CHECK_MODULES = {"modeldeploy.manifests.check": "manifests", "modeldeploy.manifests.kserve_rules": "manifests",
+CHECK_MODULES = {"modeldeploy.manifests.check": "manifests",
+                 "modeldeploy.manifests.kserve_rules": "manifests",
                  "modeldeploy.manifests.files": "check"}
-STAGE_TEXT = {"config": "validate, render", "render": "render", "manifests": "render, check", "check": "check"}
+STAGE_TEXT = {"config": "validate, render", "render": "render", "manifests": "render, check",
+              "check": "check"}
 
 
 @dataclass(frozen=True)

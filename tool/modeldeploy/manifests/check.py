@@ -78,7 +78,8 @@ class Selection:
     ignore_missing_schemas: bool = False
 
     def skips(self, obj: dict[str, Any]) -> bool:
-        return bool(self.skip) and (obj["kind"] in self.skip or f"{obj['apiVersion']}/{obj['kind']}" in self.skip)
+        return bool(self.skip) and (obj["kind"] in self.skip
+                                    or f"{obj['apiVersion']}/{obj['kind']}" in self.skip)
 
 
 CHECK_ALL = Selection()
@@ -159,7 +160,8 @@ def check_objects(objects: list[Any], registry: SchemaRegistry, report_path: str
         for finding in found:
             found_here.append(finding.rule.at(source.report_path, *at(finding.path),
                                               f"{source.noun}{label}: {finding.message}"))
-        statuses.append(ObjectStatus(obj["kind"], label, "invalid" if refused else "valid", tuple(found_here)))
+        verdict = "invalid" if refused else "valid"
+        statuses.append(ObjectStatus(obj["kind"], label, verdict, tuple(found_here)))
         problems += found_here
     return statuses, problems
 

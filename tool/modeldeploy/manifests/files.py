@@ -94,8 +94,8 @@ def read_file(file: ManifestFile, stdin: bytes | None = None) -> ReadFile:
         data = (stdin or b"") if file.path is None else file.path.read_bytes()
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return ReadFile(file, None, problems=[RULE_FILE.at(file.display, 1, 1,
-                                                          f"not UTF-8 text (byte {exc.start}): not a manifest")])
+        why = f"not UTF-8 text (byte {exc.start}): not a manifest"
+        return ReadFile(file, None, problems=[RULE_FILE.at(file.display, 1, 1, why)])
     except OSError as exc:
         return ReadFile(file, None, problems=[RULE_FILE.at(file.display, 1, 1,
                                                           f"cannot read it: {exc.strerror or exc}")])

@@ -48,7 +48,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..diagnostics import Rule, Severity, declared_in
 
@@ -145,7 +145,7 @@ def _components(spec: dict[str, Any]) -> Iterator[tuple[str, Path, dict[str, Any
             yield "predictor", ("spec", "canary", index, "predictor"), canary["predictor"]
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

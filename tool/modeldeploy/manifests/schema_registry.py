@@ -57,7 +57,8 @@ def default_locations() -> list[str]:
 
 
 DEFAULT_LOCATION = "default"
-KUBECONFORM_DIR_TEMPLATE = "/{{.NormalizedKubernetesVersion}}-standalone{{.StrictSuffix}}/{{.ResourceKind}}{{.KindSuffix}}.json"
+KUBECONFORM_DIR_TEMPLATE = ("/{{.NormalizedKubernetesVersion}}-standalone{{.StrictSuffix}}"
+                            "/{{.ResourceKind}}{{.KindSuffix}}.json")
 
 
 def kubeconform_style_locations(given: list[str]) -> list[str]:
