@@ -241,6 +241,8 @@ def test_storage_uri_supported_by_a_cluster_storage_container_checked_with_it() 
     assert kserve_rules.storage_uri_supported("kit://r/m", kserve_rules.storage_formats([csc]))
     assert kserve_rules.storage_uri_supported("abc://r/m", kserve_rules.storage_formats([csc]))
     assert not kserve_rules.storage_uri_supported("kit://r/m", [])
+    in_a_list = {"apiVersion": "v1", "kind": "List", "items": [csc]}
+    assert kserve_rules.storage_uri_supported("kit://r/m", kserve_rules.storage_formats([in_a_list]))
     assert not kserve_rules.storage_uri_supported("xyz://r/m", kserve_rules.storage_formats([csc]))
 
 

@@ -105,7 +105,9 @@ class StorageFormat:
 def storage_formats(objects: Sequence[Any]) -> list[StorageFormat]:
     """The URI formats the ClusterStorageContainers among `objects` support."""
     found = []
-    for obj in objects:
+    listed = [item for obj in objects if isinstance(obj, dict) and obj.get("kind") == "List"
+              and isinstance(obj.get("items"), list) for item in obj["items"]]
+    for obj in [*objects, *listed]:
         if not isinstance(obj, dict) or obj.get("kind") != "ClusterStorageContainer" \
                 or not str(obj.get("apiVersion", "")).startswith(GROUP + "/"):
             continue
