@@ -6,8 +6,10 @@ JSON, `kind: List`), kubeconform's options, the summary, `file:line`, the format
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -180,6 +182,18 @@ def test_folders_recursively_json_and_lists(run_cli: RunCli, tmp_path: Path) -> 
     # the ConfigMap item whose data value is a number, at its line in the JSON file
     line = json.dumps(listed, indent=2).splitlines().index('        "k": 1') + 1
     assert findings(result.stdout) == [("a/b/three.json", line, "error", "manifest-invalid")]
+
+
+def test_a_fifo_in_a_folder_is_not_read_but_a_named_pipe_is(run_cli: RunCli, tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "a.yaml").write_text(CONFIGMAP.format(name="a"), "utf-8")
+    os.mkfifo(tmp_path / "d" / "fifo.yaml")  # nothing writes to it: reading it would never end
+    result = run_cli(["check", "d"], cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 resource found in 1 file" in summary(result.stdout)
+    piped = subprocess.run(["bash", "-c", f"{sys.executable} -m modeldeploy check <(cat d/a.yaml)"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert piped.returncode == 0 and "1 resource found in 1 file" in piped.stdout, piped.stdout + piped.stderr
 
 
 def test_a_file_that_is_not_yaml_could_not_be_checked(run_cli: RunCli, tmp_path: Path) -> None:

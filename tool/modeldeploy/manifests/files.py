@@ -1,8 +1,9 @@
 """Manifest files rendered elsewhere (`modeldeploy check`): found, read and checked by check.py's
 `check_objects`, the same function `render` checks its output with.
 
-PATH arguments are files, folders (searched recursively for `*.yaml`, `*.yml`, `*.json`, in
-name order, hidden folders skipped) or `-` (standard input, shown as `stdin`). A file is a YAML
+PATH arguments are files, folders (searched recursively for regular files named `*.yaml`, `*.yml`,
+`*.json`, in name order, hidden files and folders skipped; a named file may be a pipe, as
+`<(helm template ...)`) or `-` (standard input, shown as `stdin`). A file is a YAML
 stream of any number of documents (JSON is YAML: a JSON file is one document). A named path
 that does not exist, or a folder without any such file, is a usage error (exit 2): never a
 pass that checked nothing.
@@ -84,8 +85,10 @@ def _walk(folder: Path) -> Iterator[Path]:
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in files:
-            if name.endswith(SUFFIXES) and not name.startswith("."):
-                yield Path(root) / name
+            path = Path(root) / name
+            # Regular files only: a FIFO or socket found in a folder would block or fail the read.
+            if name.endswith(SUFFIXES) and not name.startswith(".") and path.is_file():
+                yield path
 
 
 def read_file(file: ManifestFile, stdin: bytes | None = None) -> ReadFile:
