@@ -41,7 +41,7 @@ from .safe_output import escape, escape_text, json_text
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 ISSUES_URL = "https://github.com/modeldeploy/modeldeploy/issues"
-JSON_COMMANDS = ("validate", "render", "status", "diff")  # the commands with --format json
+JSON_COMMANDS = ("validate", "render", "status", "diff", "check")  # the commands with --format json
 
 
 class _UsageError(Exception):
@@ -198,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     _jobs_option(diff)
     _timeout_option(diff)
 
+    _check_parser(sub)
     # (new subcommands: add their parser above this line)
     pinned = ", ".join(r.version[1:] for r in helm_install.PINNED_RELEASES)
     install = sub.add_parser(
@@ -214,6 +215,39 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--version", dest="helm_version", metavar="X.Y.Z",
                        help=f"a pinned version ({pinned}), e.g. the one your Argo CD embeds")
     return parser
+
+
+def _check_parser(sub: Any) -> None:
+    check = sub.add_parser(
+        "check", help="check manifests rendered elsewhere (files, folders, - for stdin) like kubeconform",
+        description="Check Kubernetes and KServe manifests against the same schemas and KServe rules as "
+                    "render, with kubeconform's options: `helm template ... | modeldeploy check -`. "
+                    "Unknown fields are errors (kubeconform -strict). Exit 0 valid, 1 invalid, 2 could "
+                    "not check (a missing schema, a file that is no manifest) or usage.")
+    check.add_argument("paths", nargs="*", metavar="PATH",
+                       help="manifest files (multi-document YAML or JSON), folders (searched for *.yaml, "
+                            "*.yml, *.json), or - for standard input")
+    check.add_argument("--format", choices=FORMAT_CHOICES, default="auto",
+                       help="as for validate; the summary line goes to stdout with text and github, "
+                            "into the document with json, to stderr otherwise")
+    check.add_argument("--strict", action="store_true",
+                       help="warnings fail the run too (unknown fields are always errors, as with "
+                            "kubeconform -strict)")
+    check.add_argument("--schema-location", action="append", default=[], metavar="TEMPLATE",
+                       help="kubeconform-style schema path template, e.g. "
+                            "'schemas/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json', or a "
+                            "folder "
+                            "laid out as kubernetes-json-schema; repeatable, tried in order; given ones "
+                            "replace the built-in ones, which `default` names")
+    check.add_argument("--kubernetes-version", default=DEFAULT_KUBERNETES_VERSION, metavar="X.Y.Z",
+                       help=f"Kubernetes version of the core schemas (default {DEFAULT_KUBERNETES_VERSION})")
+    check.add_argument("--skip", action="append", default=[], metavar="KIND,...",
+                       help="kinds (or apiVersion/kind, e.g. apps/v1/Deployment) not to check, "
+                            "comma-separated; counted as skipped")
+    check.add_argument("--ignore-missing-schemas", action="store_true",
+                       help="skip objects whose kind has no schema instead of failing (exit 2)")
+    check.add_argument("--summary", action="store_true",
+                       help="accepted for kubeconform compatibility: the summary line is always printed")
 
 
 def _charts_root(args: argparse.Namespace) -> Path | None:
@@ -367,6 +401,25 @@ def _run_diff(args: argparse.Namespace, cwd: Path) -> int:
     return result.exit_code(args.exit_code)
 
 
+def _run_check(args: argparse.Namespace, cwd: Path) -> int:
+    from .commands import check as checking  # imported on use: keeps `validate` start-up small
+
+    skip = frozenset(kind.strip() for text in args.skip for kind in text.split(",") if kind.strip())
+    options = checking.CheckOptions(tuple(args.schema_location), args.kubernetes_version, skip,
+                                    args.ignore_missing_schemas)
+    stdin = sys.stdin.buffer.read() if "-" in args.paths else None
+    result = checking.check(args.paths, options, cwd, stdin)
+    reporter = reporter_for(args.format, os.environ)
+    if reporter.name == "json":
+        document = diagnostics_document(result.diagnostics, result.files)
+        document["summary"] = result.summary()
+        _report(sys.stdout, json_text(document))
+    else:
+        _report(sys.stdout, reporter.format(result.diagnostics, result.files))
+        _say(sys.stderr if reporter.machine_readable else sys.stdout, result.summary_line())
+    return result.exit_code(args.strict)
+
+
 # (new subcommands: add their handler functions above this line)
 HANDLERS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "validate": _run_validate,
@@ -376,6 +429,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "release": _run_rollout,
     "status": _run_status,
     "diff": _run_diff,
+    "check": _run_check,
     # (new subcommands: register handlers above this line)
 }
 
@@ -422,7 +476,8 @@ def _machine_format(argv: Sequence[str]) -> tuple[str | None, str | None]:
         name, equals, value = word.partition("=")
         if len(name) > 2 and "--format".startswith(name):  # argparse takes unique prefixes too
             wanted = value if equals else (rest[index + 1] if index + 1 < len(rest) else None)
-    if wanted == "json" or (wanted in ("sarif", "codequality") and command in ("validate", "render")):
+    if wanted == "json" or (wanted in ("sarif", "codequality")
+                            and command in ("validate", "render", "check")):
         return command, wanted
     return None, None
 

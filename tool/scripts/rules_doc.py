@@ -36,7 +36,12 @@ CATALOG = PACKAGE / "report" / "rule_docs.json"
 SETTINGS_SCHEMA = REPO_ROOT / "schemas" / "settings.schema.json"
 # Packages whose rules only `render` runs (they need helm's output); all others run in `validate` too.
 RENDER_PACKAGES = ("modeldeploy.render", "modeldeploy.manifests")
-STAGE_TEXT = {"config": "validate, render", "render": "render"}
+# Modules of manifests/ whose rules `check` runs too (over manifests rendered elsewhere), or only.
+CHECK_MODULES = {"modeldeploy.manifests.check": "manifests",
+                 "modeldeploy.manifests.kserve_rules": "manifests",
+                 "modeldeploy.manifests.files": "check"}
+STAGE_TEXT = {"config": "validate, render", "render": "render", "manifests": "render, check",
+              "check": "check"}
 
 
 @dataclass(frozen=True)
@@ -45,7 +50,7 @@ class DocumentedRule:
     severity: str
     can_disable: bool
     module: str  # path relative to the repo root
-    stage: str  # "config" (validate and render) or "render" (render only)
+    stage: str  # "config" (validate and render), "render" (render only), "manifests" (render, check), "check"
     doc: str
 
 
@@ -56,7 +61,8 @@ def collect_rules() -> list[DocumentedRule]:
     rules = []
     for rule in RULES.values():
         module = "tool/" + rule.module.replace(".", "/") + ".py"
-        stage = "render" if rule.module.startswith(RENDER_PACKAGES) else "config"
+        stage = CHECK_MODULES.get(rule.module) or ("render" if rule.module.startswith(RENDER_PACKAGES)
+                                                   else "config")
         rules.append(DocumentedRule(rule.id, rule.severity.value, rule.can_disable, module, stage, rule.doc))
     return sorted(rules, key=lambda r: (r.stage != "config", r.id))
 

@@ -8,20 +8,28 @@ failing statuses stay apart in rule ids:
   manifest is wrong, `manifest-no-schema` says we could not tell);
 - `manifest-no-schema`: no schema for the object's apiVersion and kind in any schema location,
   so it could not be checked (never reported as valid);
-- `manifest-not-an-object`: a document of helm's output is not a Kubernetes object (a
-  list, a string, a mapping without apiVersion and kind).
+- `manifest-not-an-object`: a document of helm's output (or of a file `check` reads) is not a
+  Kubernetes object (a list, a string, a mapping without apiVersion and kind).
+
+The same function checks what `render` rendered and what `check` reads: a `kind: List` is
+checked item by item (as kubeconform does), and every well-formed object goes through KServe's
+semantics too (kserve_rules.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import referencing.exceptions
 
-from ..diagnostics import Diagnostic, ToolError, declared_in
+from ..diagnostics import Diagnostic, Severity, ToolError, declared_in
 from ..processes import Deadline
+from . import kserve_rules
+from .kserve_rules import StorageFormat, storage_formats
 from .kubeconform import run_kubeconform
+from .locate import Locator
 from .parse import read_manifests
 from .schema_registry import SchemaRegistry
 
@@ -36,7 +44,45 @@ MAX_ERRORS_PER_OBJECT = 20
 class ObjectStatus:
     kind: str
     name: str
-    status: str  # valid | invalid | no-schema | not-an-object
+    status: str  # valid | invalid | no-schema | not-an-object | skipped
+    problems: tuple[Diagnostic, ...] = ()  # what was reported about this object
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where checked objects come from, and where their findings are reported.
+
+    `render` reports against the config (line 1): `lines` and `locator` are None. `check` reports
+    in the manifest file: `lines` holds the line each object's document starts on, `locator`
+    places a finding on its field.
+    """
+
+    report_path: str
+    lines: Sequence[int] | None = None
+    locator: Locator | None = None
+    noun: str = "rendered "  # before Kind/name in messages
+
+    def at(self, index: int, path: Sequence[str | int]) -> tuple[int, int]:
+        if self.lines is None:
+            return 1, 1
+        if self.locator is None:
+            return self.lines[index], 1
+        return self.locator.at(self.lines[index], path)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """kubeconform's `-skip` and `-ignore-missing-schemas`: which objects are not checked."""
+
+    skip: frozenset[str] = frozenset()  # kinds, or apiVersion/kind
+    ignore_missing_schemas: bool = False
+
+    def skips(self, obj: dict[str, Any]) -> bool:
+        return bool(self.skip) and (obj["kind"] in self.skip
+                                    or f"{obj['apiVersion']}/{obj['kind']}" in self.skip)
+
+
+CHECK_ALL = Selection()
 
 
 def _kind_of(value: Any) -> str:
@@ -52,35 +98,71 @@ def describe(obj: dict[str, Any]) -> str:
     return f"{obj.get('kind', '?')}/{name}"
 
 
-def check_objects(objects: list[Any], registry: SchemaRegistry, report_path: str,
+def _units(objects: list[Any]) -> Iterator[tuple[int, tuple[str | int, ...], Any]]:
+    """(document index, path inside it, object): the items of a `kind: List` one by one, as kubeconform."""
+    for index, obj in enumerate(objects):
+        if isinstance(obj, dict) and obj.get("kind") == "List" and isinstance(obj.get("items"), list):
+            for position, item in enumerate(obj["items"]):
+                yield index, ("items", position), item
+        else:
+            yield index, (), obj
+
+
+def check_objects(objects: list[Any], registry: SchemaRegistry, report_path: str | Source,
+                  selection: Selection = CHECK_ALL, formats: Sequence[StorageFormat] | None = None,
                   ) -> tuple[list[ObjectStatus], list[Diagnostic]]:
+    """Each object against its schema and KServe's semantics (kserve_rules.py); `formats`: the
+    storage URI formats of the ClusterStorageContainers checked with them (None: those among
+    `objects`)."""
+    source = report_path if isinstance(report_path, Source) else Source(report_path)
+    formats = storage_formats(objects) if formats is None else formats
     statuses: list[ObjectStatus] = []
     problems: list[Diagnostic] = []
-    for obj in objects:
+    for index, prefix, obj in _units(objects):
+        def at(path: Sequence[str | int], index: int = index, prefix: tuple[str | int, ...] = prefix,
+               ) -> tuple[int, int]:
+            return source.at(index, (*prefix, *path))
+
         if not isinstance(obj, dict) or not isinstance(obj.get("apiVersion"), str) \
                 or not isinstance(obj.get("kind"), str):
-            statuses.append(ObjectStatus("?", "?", "not-an-object"))
-            problems.append(RULE_NOT_OBJECT.at(report_path, 1, 1,
-                                               "helm printed a document that is not a Kubernetes "
-                            f"object ({_kind_of(obj)})"))
+            what = "helm printed" if source.lines is None else "this file holds"
+            found_here = [RULE_NOT_OBJECT.at(source.report_path, *at(()), f"{what} a document that is not "
+                                             f"a Kubernetes object ({_kind_of(obj)})")]
+            statuses.append(ObjectStatus("?", "?", "not-an-object", tuple(found_here)))
+            problems += found_here
             continue
         label = describe(obj)
+        if selection.skips(obj):
+            statuses.append(ObjectStatus(obj["kind"], label, "skipped"))
+            continue
         ref = registry.find(obj["apiVersion"], obj["kind"])
+        if ref is None and selection.ignore_missing_schemas:
+            statuses.append(ObjectStatus(obj["kind"], label, "skipped"))
+            continue
         if ref is None:
-            statuses.append(ObjectStatus(obj["kind"], label, "no-schema"))
-            problems.append(RULE_NO_SCHEMA.at(report_path, 1, 1,
-                                              f"rendered {label}: could not check, no schema "
-                           f"for {obj['kind']} {obj['apiVersion']} in "
-                           f"{', '.join(registry.locations)}"))
+            found_here = [RULE_NO_SCHEMA.at(source.report_path, *at(()), f"{source.noun}{label}: could not "
+                                            f"check, no schema for {obj['kind']} {obj['apiVersion']} in "
+                                            f"{', '.join(registry.locations)}")]
+            statuses.append(ObjectStatus(obj["kind"], label, "no-schema", tuple(found_here)))
+            problems += found_here
             continue
         try:
             errors = sorted(registry.validator(ref).iter_errors(obj), key=lambda e: list(e.absolute_path))
         except referencing.exceptions.Unresolvable as exc:  # a user's schema with a broken $ref
             raise ToolError(f"schema {ref.path}: a $ref it holds cannot be resolved: {exc}") from exc
-        statuses.append(ObjectStatus(obj["kind"], label, "invalid" if errors else "valid"))
+        found = [] if errors else kserve_rules.findings(obj, formats)  # semantics of a well-formed object
+        refused = errors or any(f.rule.severity is Severity.ERROR for f in found)
+        found_here = []
         for err in errors[:MAX_ERRORS_PER_OBJECT]:
             where = ".".join(str(p) for p in err.absolute_path) or "(root)"
-            problems.append(RULE_INVALID.at(report_path, 1, 1, f"rendered {label}: {where}: {err.message}"))
+            found_here.append(RULE_INVALID.at(source.report_path, *at(list(err.absolute_path)),
+                                              f"{source.noun}{label}: {where}: {err.message}"))
+        for finding in found:
+            found_here.append(finding.rule.at(source.report_path, *at(finding.path),
+                                              f"{source.noun}{label}: {finding.message}"))
+        verdict = "invalid" if refused else "valid"
+        statuses.append(ObjectStatus(obj["kind"], label, verdict, tuple(found_here)))
+        problems += found_here
     return statuses, problems
 
 

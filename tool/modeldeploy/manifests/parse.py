@@ -52,13 +52,14 @@ def _expanded_size(value: Any, sizes: dict[int, int], open_values: set[int]) -> 
     return size
 
 
-def parse_manifests(text: str, shared: list[Any] | None = None) -> list[Any]:
+def parse_manifests(text: str, shared: list[Any] | None = None, lines: list[int] | None = None) -> list[Any]:
     """The documents of a manifest stream: PyYAML's values, twice as fast on helm output.
 
     PyYAML composes and resolves the nodes as always; plain trees (text keys, maps and
     lists, no anchors reused, no merge keys) are then built directly, every scalar not
     text by PyYAML's own constructor. Anything else: PyYAML builds the whole document,
     and appends it to `shared` too (only these can share parts, through aliases).
+    `lines` receives the 1-based line where each document returned starts.
     """
     loader = SafeLoader(text)
     try:
@@ -66,12 +67,16 @@ def parse_manifests(text: str, shared: list[Any] | None = None) -> list[Any]:
         while loader.check_node():
             node = loader.get_node()
             try:
-                documents.append(_build(loader, node, set()))
+                document = _build(loader, node, set())
             except _Slow:
-                documents.append(loader.construct_document(node))
+                document = loader.construct_document(node)
                 if shared is not None:
-                    shared.append(documents[-1])
-        return [doc for doc in documents if doc is not None]
+                    shared.append(document)
+            if document is not None:
+                documents.append(document)
+                if lines is not None:
+                    lines.append(node.start_mark.line + 1)
+        return documents
     finally:
         loader.dispose()
 
@@ -95,6 +100,14 @@ def _build(loader: Any, node: Any, seen: set[int]) -> Any:
     raise _Slow
 
 
+def check_aliases(shared: list[Any]) -> None:
+    """Raise AliasError when the documents PyYAML built (those that can share parts) have aliases
+    that refer to themselves or expand beyond MAX_EXPANDED_NODES."""
+    sizes: dict[int, int] = {}
+    for document in shared:
+        _expanded_size(document, sizes, set())
+
+
 def read_manifests(manifests: str, report_path: str) -> tuple[list[Any], list[Diagnostic]]:
     """`parse_manifests`, with output that is not YAML or holds no object as a diagnostic; so are
     aliases that refer to themselves or expand beyond MAX_EXPANDED_NODES (checking or diffing
@@ -102,9 +115,7 @@ def read_manifests(manifests: str, report_path: str) -> tuple[list[Any], list[Di
     try:
         shared: list[Any] = []
         objects = parse_manifests(manifests, shared)
-        sizes: dict[int, int] = {}
-        for document in shared:
-            _expanded_size(document, sizes, set())
+        check_aliases(shared)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1} of its output" if mark else ""

@@ -56,6 +56,31 @@ def default_locations() -> list[str]:
     ]
 
 
+DEFAULT_LOCATION = "default"
+KUBECONFORM_DIR_TEMPLATE = ("/{{.NormalizedKubernetesVersion}}-standalone{{.StrictSuffix}}"
+                            "/{{.ResourceKind}}{{.KindSuffix}}.json")
+
+
+def kubeconform_style_locations(given: list[str]) -> list[str]:
+    """`check --schema-location`, read as kubeconform reads `-schema-location`: the locations given
+    replace the built-in ones, `default` names them (here: the KServe and core Kubernetes schemas),
+    and a location not ending in `json` is a folder laid out as kubernetes-json-schema."""
+    if not given:
+        return default_locations()
+    locations: list[str] = []
+    for location in given:
+        if location == DEFAULT_LOCATION:
+            locations += default_locations()
+        elif location.startswith(("http://", "https://")):
+            raise ToolError(f"--schema-location {location}: modeldeploy reads schemas from files only "
+                            "(it never downloads); download them and name the folder")
+        elif not location.endswith("json"):
+            locations.append(location.rstrip("/") + KUBECONFORM_DIR_TEMPLATE)
+        else:
+            locations.append(location)
+    return locations
+
+
 def check_kubernetes_version(version: str) -> str:
     if not re.fullmatch(r"\d+\.\d+\.\d+", version):
         raise ToolError(f"--kubernetes-version {version!r}: expected MAJOR.MINOR.PATCH such as 1.35.0")
@@ -115,6 +140,9 @@ def _load_json(path: Path) -> Any:
 
 @cache
 def _registry(schema_dir: str) -> referencing.Registry[Any]:
+    # Cached: a validator keeps the registry it was built with, so without the cache every
+    # object of a core kind would read and parse `_definitions.json` (2 MB) again.
+    @cache
     def retrieve(uri: str) -> referencing.Resource[Any]:
         if uri.startswith(K8S_ID_PREFIX):
             local = Path(schema_dir) / uri[len(K8S_ID_PREFIX):]

@@ -13,7 +13,8 @@ declares is collected and documented.
 
 Which rules cannot be disabled: those whose finding means the input could not be read the way
 Helm reads it (the loader stops: `io`, `yaml-syntax`, `yaml-encoding`, `yaml-limits`,
-`yaml-empty`, `yaml-multiple-documents`, `yaml-not-a-mapping`, `yaml-directive`, `yaml-tag`),
+`yaml-empty`, `yaml-multiple-documents`, `yaml-not-a-mapping`, `yaml-directive`, `yaml-tag`;
+`check`'s `manifest-file`: a manifest file that cannot be read),
 or that nothing can be rendered (`chart-path`: no chart; `helm-template`, `helm-output`: helm
 rendered nothing usable). No other check ran, so letting the run pass would claim checks that
 never happened: they can be neither turned off nor down to a warning.
@@ -26,14 +27,14 @@ from types import ModuleType
 
 from ..config import discovery, environments, schema_diagnostics, settings_file, yaml_loader
 from ..diagnostics import Rule
-from ..manifests import check, kubeconform, parse
+from ..manifests import check, files, kserve_rules, kubeconform, parse
 from ..render import single
 from . import SEMANTIC_RULES, duplicate_deployment
 
 DECLARING: tuple[ModuleType, ...] = (
     yaml_loader, schema_diagnostics, discovery, environments, settings_file,
     *SEMANTIC_RULES, duplicate_deployment,
-    single, parse, check, kubeconform,
+    single, parse, check, kubeconform, kserve_rules, files,
 )
 
 
