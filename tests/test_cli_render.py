@@ -149,7 +149,7 @@ def test_a_comma_in_the_config_path_renders(run_cli: RunCli, tmp_path: Path) -> 
     # helm splits --values at commas; the config reaches it another way, alone or in a batch
     gitops = tmp_path / "gitops"
     (gitops / ".git").mkdir(parents=True)
-    for name in ("a,b", "jukebox"):
+    for name in ("a,b", "jukebox", "q\"uote", "new\nline"):
         config = gitops / "model-deployments" / "test" / name / "config.yaml"
         config.parent.mkdir(parents=True)
         config.write_text((REPO_ROOT / TEST_JUKEBOX).read_text().replace("name: jukebox", f"name: x{len(name)}"))
@@ -160,4 +160,4 @@ def test_a_comma_in_the_config_path_renders(run_cli: RunCli, tmp_path: Path) -> 
     both = run_cli(["render", "model-deployments", *args], cwd=gitops)
     assert both.returncode == 0, both.stderr
     names = [d["metadata"]["name"] for d in yaml.safe_load_all(both.stdout) if d and d["kind"] == "InferenceService"]
-    assert sorted(names) == ["x3", "x7"]
+    assert sorted(names) == ["x3", "x7", "x8"]

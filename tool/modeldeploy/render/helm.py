@@ -102,7 +102,9 @@ def template(helm: Helm, *, release: str, chart_dir: Path, namespace: str,
     """
     deadline = deadline or processes.Deadline.after(processes.DEFAULT_TIMEOUT_SECONDS)
     values_arg, values_stdin = str(values_file), None
-    if "," in values_arg:  # helm splits --values at commas (a string-slice flag): hand it over on stdin
+    # --values is a string-slice flag that pflag reads as a CSV record: a comma, quote or line
+    # break in the path would split or break it, so such a file goes over on stdin
+    if any(c in values_arg for c in ',"\r\n'):
         try:
             values_arg, values_stdin = "-", values_file.read_bytes()
         except OSError as exc:
