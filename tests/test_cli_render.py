@@ -160,4 +160,4 @@ def test_a_comma_in_the_config_path_renders(run_cli: RunCli, tmp_path: Path) -> 
     both = run_cli(["render", "model-deployments", *args], cwd=gitops)
     assert both.returncode == 0, both.stderr
     names = [d["metadata"]["name"] for d in yaml.safe_load_all(both.stdout) if d and d["kind"] == "InferenceService"]
-    assert sorted(names) == ["x3", "x7", "x8"]
+    assert sorted(names) == ["x3", "x6", "x7", "x8"]
