@@ -50,6 +50,7 @@ LOCK_PYTHON = "3.10"  # the locks are universal: valid from this Python up, on e
 LINT_PYTHONS = ("3.13", "3.12", "3.11")
 # What `ci` runs on the newest Python when the full suite already ran on the oldest: every
 # test file but the three slowest end-to-end ones, about half the suite's time (README).
+PARALLEL = ("-n", "auto")  # pytest-xdist: the suite is CPU-bound (helm, YAML, jsonschema)
 CI_SUBSET_DESELECT = (
     "--deselect=tests/test_bad_configs.py",
     "--deselect=tests/test_precommit.py",
@@ -116,7 +117,8 @@ def tests(session: nox.Session) -> None:
     install_locked(session, "test")
     install_project(session)
     install_helm(session, "all")
-    session.run("pytest", *session.posargs)
+    # one pytest-xdist worker per core unless told otherwise (`-- -p no:xdist` runs in one process)
+    session.run("pytest", *(session.posargs or PARALLEL))
 
 
 @nox.session(name="tests-latest", python=NEWEST, reuse_venv=False, default=False)
@@ -128,7 +130,7 @@ def tests_latest(session: nox.Session) -> None:
     session.install("--upgrade", "--upgrade-strategy=eager", ".", "-r", "requirements/test.in")
     show_versions(session)
     install_helm(session, "all")
-    session.run("pytest", *session.posargs)
+    session.run("pytest", *(session.posargs or PARALLEL))
 
 
 @nox.session(name="tests-lowest", python=OLDEST, reuse_venv=False, default=False)
@@ -146,7 +148,7 @@ def tests_lowest(session: nox.Session) -> None:
     install_project(session)
     show_versions(session)
     install_helm(session, "all")
-    session.run("pytest", *session.posargs)
+    session.run("pytest", *(session.posargs or PARALLEL))
 
 
 @nox.session(python=None, name="fuzz-helm", default=False)
@@ -268,7 +270,7 @@ def ci(session: nox.Session) -> None:
     if not FOUND_PYTHONS:
         session.error(f"none of Python {', '.join(SUPPORTED_PYTHONS)} found")
     session.log(f"Pythons found: {', '.join(FOUND_PYTHONS)}")
-    session.notify(f"tests-{OLDEST}", posargs=session.posargs)
+    session.notify(f"tests-{OLDEST}", posargs=[*PARALLEL, *session.posargs])
     if NEWEST != OLDEST:
-        session.notify(f"tests-{NEWEST}", posargs=[*CI_SUBSET_DESELECT, *session.posargs])
+        session.notify(f"tests-{NEWEST}", posargs=[*PARALLEL, *CI_SUBSET_DESELECT, *session.posargs])
     session.notify("lint")

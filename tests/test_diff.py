@@ -149,6 +149,19 @@ def test_working_tree_changes_untracked_and_stat_dirty_files_stay_untouched(repo
     assert repo.git("status", "--porcelain") == status
 
 
+def test_odd_folder_names_in_the_working_tree(tmp_path: Path, run_cli: RunCli) -> None:
+    # a line break, comma or quote in a folder name reaches git and helm intact, and prints escaped
+    odd = ["test/odd\nname", "test/a,b", 'test/q"uote']
+    repo = GitopsRepo.create(tmp_path / "gitops", {o: config_text(f"m{i}", canary=20) for i, o in enumerate(odd)})
+    for i, o in enumerate(odd):
+        repo.config(o, config_text(f"m{i}", canary=50))
+        os.utime(repo.root / f"model-deployments/{o}/config.yaml", ns=(1, 1))  # stat-dirty: hashed
+    proc = run_cli(["diff", "--base", "HEAD"], cwd=repo.root)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("  * canary traffic 20% -> 50%\n") == 3
+    assert "--- a/test/odd\\nname/InferenceService/m0\n" in proc.stdout
+
+
 def test_head_ref_ignores_the_working_tree(repo: GitopsRepo, helm4: Path) -> None:
     repo.config("test/jukebox", config_text("jukebox", canary=50))
     repo.commit("canary 50")

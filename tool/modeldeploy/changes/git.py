@@ -109,9 +109,13 @@ class Git:
             else:
                 changed.add(path)
         if unhashed:
-            names = sorted(unhashed)
+            # --stdin-paths reads one name a line: a name with a newline is hashed on its own
+            names = sorted(n for n in unhashed if "\n" not in n)
             hashes = os.fsdecode(self.run("hash-object", "--stdin-paths",
                                           stdin="".join(f"{n}\n" for n in names).encode())).split()
+            for odd in sorted(n for n in unhashed if "\n" in n):
+                names.append(odd)
+                hashes.append(os.fsdecode(self.run("hash-object", "--", odd)).strip())
             changed.update(n for n, h in zip(names, hashes, strict=True) if h != unhashed[n])
         untracked = self.run("ls-files", "-z", "--others", "--exclude-standard")
         changed.update(os.fsdecode(p) for p in untracked.split(b"\0") if p)

@@ -50,6 +50,7 @@ from ..results.diff import (
     SideProblem,
 )
 from ..results.sentence import Sentence
+from ..safe_output import escape
 from . import pipeline
 
 
@@ -155,8 +156,9 @@ def compare(base_path: str | None, head_path: str | None, reasons: tuple[str, ..
     base_invalid = base_path is not None and base_manifests is None
     head_invalid = head_path is not None and head_manifests is None
     env = posixpath.basename(env_dir(config))
-    before_prefix = f"a/{env}/{posixpath.basename(posixpath.dirname(base_path or config))}"
-    after_prefix = f"b/{env}/{posixpath.basename(posixpath.dirname(head_path or config))}"
+    # escaped here: a line break in a folder name would split the diff's header lines
+    before_prefix = "a/" + escape(f"{env}/{posixpath.basename(posixpath.dirname(base_path or config))}")
+    after_prefix = "b/" + escape(f"{env}/{posixpath.basename(posixpath.dirname(head_path or config))}")
     base_objects = manifest_diff.parse_objects(base_manifests)  # each side parsed once
     head_objects = manifest_diff.parse_objects(head_manifests)
     # An invalid head has no manifests to compare: showing every object as removed would lie.

@@ -101,11 +101,19 @@ def template(helm: Helm, *, release: str, chart_dir: Path, namespace: str,
     at most MAX_OUTPUT_BYTES; either way the helm process is killed and the output says why.
     """
     deadline = deadline or processes.Deadline.after(processes.DEFAULT_TIMEOUT_SECONDS)
+    values_arg, values_stdin = str(values_file), None
+    # --values is a string-slice flag that pflag reads as a CSV record: a comma, quote or line
+    # break in the path would split or break it, so such a file goes over on stdin
+    if any(c in values_arg for c in ',"\r\n'):
+        try:
+            values_arg, values_stdin = "-", values_file.read_bytes()
+        except OSError as exc:
+            return TemplateOutput(False, "", f"cannot read {values_file}: {exc.strerror}")
     args = [helm.path, "template", release, str(chart_dir), "--namespace", namespace,
-            "--values", str(values_file), "--kube-version", kube_version]
+            "--values", values_arg, "--kube-version", kube_version]
     try:
         proc = processes.run(args, deadline=deadline, max_stdout=MAX_OUTPUT_BYTES,
-                             max_stderr=MAX_ERROR_BYTES, env=_helm_env())
+                             max_stderr=MAX_ERROR_BYTES, env=_helm_env(), stdin=values_stdin)
     except OSError as exc:
         return TemplateOutput(False, "", f"could not run {helm.path}: {exc.strerror}")
     if proc.timed_out:
