@@ -36,7 +36,10 @@ CATALOG = PACKAGE / "report" / "rule_docs.json"
 SETTINGS_SCHEMA = REPO_ROOT / "schemas" / "settings.schema.json"
 # Packages whose rules only `render` runs (they need helm's output); all others run in `validate` too.
 RENDER_PACKAGES = ("modeldeploy.render", "modeldeploy.manifests")
-STAGE_TEXT = {"config": "validate, render", "render": "render"}
+# Rules the rollout policy checks (environment.yaml `rollout:`): on transitions, not on files.
+POLICY_PACKAGES = ("modeldeploy.policy",)
+STAGE_TEXT = {"config": "validate, render", "render": "render",
+              "policy": "diff, canary, release, version set"}
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class DocumentedRule:
     severity: str
     can_disable: bool
     module: str  # path relative to the repo root
-    stage: str  # "config" (validate and render) or "render" (render only)
+    stage: str  # "config" (validate and render), "render" (render only) or "policy" (diff, rollout commands)
     doc: str
 
 
@@ -56,9 +59,11 @@ def collect_rules() -> list[DocumentedRule]:
     rules = []
     for rule in RULES.values():
         module = "tool/" + rule.module.replace(".", "/") + ".py"
-        stage = "render" if rule.module.startswith(RENDER_PACKAGES) else "config"
+        stage = ("render" if rule.module.startswith(RENDER_PACKAGES)
+                 else "policy" if rule.module.startswith(POLICY_PACKAGES) else "config")
         rules.append(DocumentedRule(rule.id, rule.severity.value, rule.can_disable, module, stage, rule.doc))
-    return sorted(rules, key=lambda r: (r.stage != "config", r.id))
+    order = {"config": 0, "render": 1, "policy": 2}
+    return sorted(rules, key=lambda r: (order[r.stage], r.id))
 
 
 def render(rules: list[DocumentedRule] | None = None) -> str:
@@ -71,7 +76,10 @@ def render(rules: list[DocumentedRule] | None = None) -> str:
     lines.append("")
     for rule in rules:
         commands = "` and `".join(STAGE_TEXT[rule.stage].split(", "))
-        fixed = "" if rule.can_disable else " It cannot be turned off or down (see above)."
+        fixed = ("" if rule.can_disable
+                 else " It is switched on and off per environment in environment.yaml's `rollout:`, "
+                      "not in `.modeldeploy.yaml`." if rule.stage == "policy"
+                 else " It cannot be turned off or down (see above).")
         lines += [f"## {rule.id}", "", f"{rule.severity}; checked by `{commands}`; "
                   f"lives in [`{rule.module}`](../{rule.module}).{fixed}", "", rule.doc, ""]
     return "\n".join(lines)
