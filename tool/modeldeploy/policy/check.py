@@ -88,7 +88,7 @@ def edit_violations(deployments_root: Path, env: str, name: str, display: str, b
     history = History(None, [])
     if git is not None:
         prefix = Path(deployments_root.resolve().relative_to(git.root.resolve())).as_posix()
-        history = History(git, ["HEAD"]) if _has_commits(git) else History(git, [])
+        history = History(git, ["HEAD"]) if has_commits(git) else History(git, [])
 
     def current(other_env: str, other_name: str) -> dict[str, Any] | None:
         path = deployments_root / other_env / other_name / "config.yaml"
@@ -102,7 +102,7 @@ def edit_violations(deployments_root: Path, env: str, name: str, display: str, b
                        traffic_of(before) if before is not None else None, traffic_of(after), evidence)
 
 
-def _has_commits(git: Git) -> bool:
+def has_commits(git: Git) -> bool:
     try:
         git.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}")
     except ToolError:  # a repository without commits: no history
