@@ -250,7 +250,8 @@ def test_release_create_makes_the_deployment_from_the_source(repo: Repo) -> None
     repo.commit("test: newmodel")
     missing = repo.cli("release", "newmodel", "--from", "test", "--to", "prod")
     assert missing.returncode == 1 and "prod/newmodel" in missing.stderr
-    with_canary = repo.cli("release", "newmodel", "--from", "test", "--to", "prod", "--create", "--canary", "10")
+    with_canary = repo.cli("release", "newmodel", "--from", "test", "--to", "prod", "--create",
+                           "--canary", "10")
     assert with_canary.returncode == 1 and "drop --canary" in with_canary.stderr
     assert not (repo.root / "model-deployments/prod/newmodel").exists()
     created = repo.cli("release", "newmodel", "--from", "test", "--to", "prod", "--create")

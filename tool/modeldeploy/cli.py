@@ -170,7 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "target's canary setting)")
     release.add_argument("--create", action="store_true",
                          help="create TO/NAME from the source config when it does not exist")
-    version = sub.add_parser("version", help="set the model version of one deployment (edits its config.yaml)")
+    version = sub.add_parser("version", help="set the model version of one deployment (edits its "
+                             "config.yaml)")
     version_sub = version.add_subparsers(dest="version_command", required=True, parser_class=_Parser)
     version_set = version_sub.add_parser("set", help="set the model version (image tag), quoted when needed")
     version_set.add_argument("deployment", metavar="ENV/NAME")

@@ -394,8 +394,9 @@ def plan_create(repo: Repository, source: Deployment, source_check: DeploymentCh
         raise RolloutError(f"{target.ref} does not exist yet: a new deployment has no previous revision "
                            "to split traffic with, so it starts with all of it; drop --canary")
     if not env_dir.is_dir():
-        raise RolloutError(f"there is no environment {to_env!r} (no folder {display_path(env_dir, repo.request.cwd)}); "
-                           "create it with its environment.yaml first")
+        folder = display_path(env_dir, repo.request.cwd)
+        raise RolloutError(f"there is no environment {to_env!r} (no folder {folder}); create it with "
+                           "its environment.yaml first")
     if not source_check.valid or source_check.loaded is None:
         plan.diagnostics = source_check.problems
         plan.refusal = (f"the source {source.config.display} is invalid; fix it before releasing "

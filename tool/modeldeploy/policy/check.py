@@ -8,13 +8,13 @@ both; the rollout commands read the working tree and the history of HEAD.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from ..changes.git import Git
-from ..diagnostics import ToolError
 from ..config.discovery import ENVIRONMENT_FILENAME
+from ..diagnostics import ToolError
 from ..results.policy import Violation
 from . import rules
 from .history import History, config_path, config_values, git_evidence
@@ -56,20 +56,27 @@ def diff_violations(git: Git, base: str, head: str | None, changes: Iterable[Cha
         if policy is None:
             continue
         deployments_dir = posixpath.dirname(env_folder)
-
-        def current(other_env: str, other_name: str) -> dict[str, Any] | None:
-            path = config_path(deployments_dir, other_env, other_name)
-            if head is not None:
-                return config_values(path, everything.read_at(head, path))
-            try:
-                return config_values(path, (git.root / path).read_bytes())
-            except OSError:
-                return None
-
-        evidence = git_evidence(deployments_dir, current, everything, earlier)
+        evidence = git_evidence(deployments_dir, _head_configs(git, head, deployments_dir, everything),
+                                everything, earlier)
         found += rules.check(policy, f"{env}/{name}", config, traffic_of(before) if before is not None
                              else None, traffic_of(after), evidence)
     return found
+
+
+def _head_configs(git: Git, head: str | None, deployments_dir: str,
+                  history: History) -> Callable[[str, str], dict[str, Any] | None]:
+    """The values of ENV/NAME's config at `head` (None: the working tree)."""
+
+    def current(env: str, name: str) -> dict[str, Any] | None:
+        path = config_path(deployments_dir, env, name)
+        if head is not None:
+            return config_values(path, history.read_at(head, path))
+        try:
+            return config_values(path, (git.root / path).read_bytes())
+        except OSError:
+            return None
+
+    return current
 
 
 def edit_violations(deployments_root: Path, env: str, name: str, display: str, before: dict[str, Any] | None,

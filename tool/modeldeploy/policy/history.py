@@ -80,9 +80,8 @@ class History:
         commits = [record.strip().split(_FIELD) for record in log.split(_RECORD) if record.strip()]
         specs = [spec for sha, *_ in commits for spec in (f"{sha}:{path}", f"{sha}^:{path}")]
         blobs = self._read(specs)
-        return [Revision(sha, date, author, subject,
-                         config_values(path, blobs.get(f"{sha}:{path}")), config_values(path, blobs.get(f"{sha}^:{path}")),
-                         f"{sha}^:{path}" in blobs)
+        return [Revision(sha, date, author, subject, config_values(path, blobs.get(f"{sha}:{path}")),
+                         config_values(path, blobs.get(f"{sha}^:{path}")), f"{sha}^:{path}" in blobs)
                 for sha, date, author, subject in commits]
 
     def _read(self, specs: list[str]) -> dict[str, bytes]:
