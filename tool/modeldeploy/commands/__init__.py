@@ -2,12 +2,14 @@
 
 - pipeline.py: `validate` and `render` (find -> check -> render -> check manifests);
 - diff.py: `diff`, each side rendered by the pipeline, then compared and explained;
-- rollout.py: `canary set|promote|rollback` and `release`, planned and written under a lock;
+- rollout.py: `canary set|promote|rollback`, `release` and `version set`, planned (the rollout
+  policy checked) and written under a lock;
+- history.py: `history`, one deployment's transitions from git;
 - status.py: `status`, the rows of what git says should run.
 (`install-helm` is one call of render/helm_install.py, made by the CLI.)
 
 Imports inside the package go down these layers (`|`: independent; lint-imports checks it):
 
-    diff | rollout | status
+    diff | history | rollout | status
     pipeline
 """
