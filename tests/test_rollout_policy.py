@@ -293,3 +293,29 @@ def test_history_lists_transitions_newest_first(repo: Repo) -> None:
     assert document["changes"][0]["author"] == "Ada"
     unknown = repo.cli("history", "test/jukebx", "--format", "json")
     assert unknown.returncode == 1 and json.loads(unknown.stdout)["failure"]["kind"] == "not-found"
+
+
+def test_a_shallow_clone_says_to_fetch_the_whole_history(repo: Repo, tmp_path: Path) -> None:
+    repo.config("test/jukebox", config_text("bbbb222"))
+    repo.commit("test: bbbb222")
+    repo.config("test/jukebox", config_text("cccc333"))
+    repo.commit("test: cccc333")
+    repo.config("prod/jukebox", config_text("bbbb222", 10))
+    repo.commit("prod: bbbb222 canary 10")
+    assert repo.diff().returncode == 0  # the full history: test ran bbbb222
+    shallow = Repo(tmp_path / "shallow", repo.run_cli)
+    subprocess.run(["git", "clone", "--quiet", "--depth", "2", f"file://{repo.root}", str(shallow.root)],
+                   check=True, env={**os.environ, **GIT_ENV})
+    result = shallow.diff()
+    assert result.returncode == 1
+    assert "[policy-promote-from]" in result.stdout
+    assert "this clone is shallow" in result.stdout and "fetch-depth: 0" in result.stdout
+
+
+def test_the_working_tree_is_checked_against_the_committed_base(repo: Repo) -> None:
+    repo.config("prod/jukebox", config_text("aaaa111", 0))  # a dark canary of the same version
+    repo.commit("prod: canary 0")
+    repo.config("prod/jukebox", config_text("aaaa111"))  # 0% -> 100% at once, uncommitted
+    result = repo.cli("diff", "--base", "HEAD", "--format", "json")
+    assert result.returncode == 1
+    assert violations(result) == ["policy-step"]
