@@ -319,3 +319,17 @@ def test_the_working_tree_is_checked_against_the_committed_base(repo: Repo) -> N
     result = repo.cli("diff", "--base", "HEAD", "--format", "json")
     assert result.returncode == 1
     assert violations(result) == ["policy-step"]
+
+
+def test_a_rollback_target_is_a_version_that_had_all_the_traffic(repo: Repo) -> None:
+    repo.config("test/jukebox", config_text("bbbb222"))
+    repo.commit("test: bbbb222")
+    repo.config("prod/jukebox", config_text("bbbb222", 10))
+    repo.commit("prod: bbbb222 canary 10")
+    repo.config("prod/jukebox", config_text("aaaa111"))
+    repo.commit("prod: back to aaaa111")  # it had all the traffic: a rollback
+    assert repo.diff().returncode == 0
+    repo.config("prod/jukebox", config_text("bbbb222"))
+    repo.commit("prod: bbbb222 at once")  # it only ever had a canary: no rollback
+    result = repo.diff(fmt="json")
+    assert violations(result) == ["policy-require-canary", "policy-first-step"]

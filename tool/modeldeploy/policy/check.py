@@ -94,8 +94,12 @@ def edit_violations(deployments_root: Path, env: str, name: str, display: str, b
     prefix = ""
     history = History(None, [])
     if git is not None:
-        prefix = Path(deployments_root.resolve().relative_to(git.root.resolve())).as_posix()
-        history = History(git, ["HEAD"]) if has_commits(git) else History(git, [])
+        try:
+            prefix = deployments_root.resolve().relative_to(git.root.resolve()).as_posix()
+        except ValueError:  # not inside that repository after all: no history to read
+            git = None
+        else:
+            history = History(git, ["HEAD"]) if has_commits(git) else History(git, [])
 
     def current(other_env: str, other_name: str) -> dict[str, Any] | None:
         path = deployments_root / other_env / other_name / "config.yaml"

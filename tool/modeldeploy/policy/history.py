@@ -20,6 +20,7 @@ from typing import Any
 from ..changes.git import Git
 from ..config.yaml_loader import load_yaml_text
 from .rules import Evidence
+from .transition import traffic_of
 
 _FIELD, _RECORD = "\x1f", "\x1e"
 
@@ -62,13 +63,16 @@ class History:
             return False
         return self.git.run("rev-parse", "--is-shallow-repository").strip() == b"true"
 
-    def versions(self, path: str) -> set[str]:
-        """Every version a commit of the history held at `path` (repository-relative)."""
+    def versions(self, path: str, *, all_traffic: bool = False) -> set[str]:
+        """Every version a commit of the history held at `path` (repository-relative); with
+        `all_traffic`, only those that received all of the traffic there (a rollback target)."""
         found = set()
         for revision in self.revisions(path):
-            version = (revision.after or {}).get("version")
-            if isinstance(version, str):
-                found.add(version)
+            if revision.after is None:
+                continue
+            traffic = traffic_of(revision.after)
+            if traffic.version is not None and (not all_traffic or traffic.latest_share == 100):
+                found.add(traffic.version)
         return found
 
     def _revisions(self, path: str) -> list[Revision]:
@@ -123,7 +127,7 @@ def git_evidence(deployments_dir: str, current: Callable[[str, str], dict[str, A
         return version in everything.versions(config_path(deployments_dir, env, name))
 
     def ran_here_before(env: str, name: str, version: str) -> bool:
-        return version in earlier.versions(config_path(deployments_dir, env, name))
+        return version in earlier.versions(config_path(deployments_dir, env, name), all_traffic=True)
 
     def looked(env: str, name: str) -> str:
         where = f"{env}/{name} at the head"
