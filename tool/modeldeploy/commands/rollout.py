@@ -1,11 +1,13 @@
-"""Rollout commands as planned edits: canary set/promote/rollback and release.
+"""Rollout commands as planned edits: canary set/promote/rollback, release and version set.
 
 Each plan_* function reads one config, computes its new text with config/editing.py,
 checks the config and the new text with the checks `modeldeploy validate` runs (the one
 core, checks/deployments.py: the same environments, charts root and duplicates), and
 returns a Plan: what will happen in plain words (rollout_summary), the diff, the bytes to
 write. A config that is already invalid, or would become invalid, is refused with
-its diagnostics. Nothing here prints.
+its diagnostics; so is an edit the environment's rollout policy forbids (policy/, the
+same rules `modeldeploy diff` enforces in the PR check: Plan.violations). `release
+--create` plans a new config instead (plan_create). Nothing here prints.
 
 With write=True the plan is also carried out, and the whole of it (read, check,
 write) runs under the deployment folder's edit lock (file_lock.py): concurrent
