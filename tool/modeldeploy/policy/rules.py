@@ -9,8 +9,8 @@ rules are switched on and off there, per environment, and not in `.modeldeploy.y
 Always allowed, whatever the policy: a rollback, that is less traffic to the latest
 revision (a canary back to 0%, or a smaller step), or a change back to a version the
 same deployment of the same environment ran with all of its traffic before (git history
-up to the base, history.py); removing a deployment. A new deployment has no previous revision to split traffic with: only
-`policy-promote-from` and `policy-freeze` apply to it.
+up to the base, history.py); removing a deployment. A new deployment has no previous
+revision to split traffic with: only `policy-promote-from` and `policy-freeze` apply to it.
 
 - `policy-require-canary`: with `rollout.require_canary: true`, a new version must arrive as
   a canary (`canary.trafficPercent` below 100) and not take 100% of the traffic at once
