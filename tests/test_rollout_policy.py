@@ -16,6 +16,11 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO_ROOT, RunCli
+from golden import assert_golden
+from modeldeploy.report import diff as diff_report
+from modeldeploy.results.diff import DeploymentDiff, DiffResult
+from modeldeploy.results.policy import Violation
+from modeldeploy.results.sentence import Sentence
 
 CHART = "charts/model-deployment/music-transformer"
 GIT_ENV = {
@@ -333,3 +338,30 @@ def test_a_rollback_target_is_a_version_that_had_all_the_traffic(repo: Repo) -> 
     repo.commit("prod: bbbb222 at once")  # it only ever had a canary: no rollback
     result = repo.diff(fmt="json")
     assert violations(result) == ["policy-require-canary", "policy-first-step"]
+
+
+def test_the_pr_comment_opens_with_the_policy_section() -> None:
+    """The writers alone (no chart involved): the violations first, in every format."""
+    config = "model-deployments/prod/jukebox/config.yaml"
+    result = DiffResult("origin/main", "HEAD", deployments=[DeploymentDiff(
+        "prod", config, config, ("config",), "modified",
+        [Sentence("version-change", "model version aaaa111 -> bbbb222"),
+         Sentence("all-at-once", "the new version receives 100% of traffic immediately (no canary)")],
+        [])], violations=[
+        Violation("policy-require-canary", "prod/jukebox", config,
+                  "prod/jukebox: the new version bbbb222 receives 100% of traffic at once (no canary), "
+                  "and prod requires a canary; give it a canary below 100%, e.g. `canary.trafficPercent: 10` "
+                  "(rollout.require_canary in model-deployments/prod/environment.yaml)"),
+        Violation("policy-promote-from", "prod/jukebox", config,
+                  "prod/jukebox: version <b>bbbb222</b> has not run in test"),
+    ])
+    assert result.exit_code(False) == 1
+    markdown = diff_report.format_markdown(result)
+    assert "&lt;b>bbbb222&lt;/b>" in markdown  # escaped like every other text of the comment
+    assert_golden("diff/policy-violations.md", markdown)
+    text = diff_report.format_text(result)
+    assert text.startswith("rollout policy: 2 violation(s)\n  prod/jukebox: the new version bbbb222")
+    document = json.loads(diff_report.format_json(result))
+    assert [v["rule"] for v in document["policy_violations"]] == ["policy-require-canary",
+                                                                  "policy-promote-from"]
+    assert document["policy_violations"][0]["deployment"] == "prod/jukebox"
