@@ -77,6 +77,10 @@ def make_gitops(root: Path, fixtures: Iterable[Path]) -> Path:
     repo.mkdir()
     shutil.copytree(REPO_ROOT / "charts", repo / "charts")
     shutil.copytree(REPO_ROOT / "model-deployments", repo / "model-deployments")
+    # Without the example's rollout policy: these repos test edits; test_rollout_policy.py the policy.
+    for settings in (repo / "model-deployments").glob("*/environment.yaml"):
+        text = settings.read_text(encoding="utf-8")
+        settings.write_text(text[:text.find("\n# Rollout policy") + 1 or None], encoding="utf-8")
     for fixture in fixtures:
         target = repo / "model-deployments" / "test" / fixture.stem / "config.yaml"
         target.parent.mkdir()

@@ -79,10 +79,11 @@ def test_every_command_that_checks_configs_finds_the_charts(run_cli: RunCli, rep
     rollback = run("canary", "rollback", "test/jukebox")
     assert rollback.returncode == 0, rollback.stderr
     assert "trafficPercent: 0 " in (gitops / CONFIG).read_text()
-    promote = run("canary", "promote", "test/jukebox")
+    promote = run("canary", "promote", "test/jukebox", "--force")  # a rolled-back canary: --force
     assert promote.returncode == 0, promote.stderr
     assert "canary" not in (gitops / CONFIG).read_text()
-    release = run("release", "jukebox", "--from", "test", "--to", "prod")
+    # prod's example rollout policy: a canary of at most 20% for a new version
+    release = run("release", "jukebox", "--from", "test", "--to", "prod", "--canary", "20")
     assert release.returncode == 0, release.stderr
     assert "version: 5a0c9e1f3b\n" in (gitops / PROD_CONFIG).read_text()
 

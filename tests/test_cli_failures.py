@@ -221,7 +221,7 @@ def test_json_failures_print_one_document(run_cli: RunCli, repo: Path, args: lis
                      "render": {"files_checked", "errors", "warnings", "diagnostics", "failure"},
                      "status": {"deployments", "invalid", "failure"},
                      "diff": {"base", "head", "differences", "unchanged", "deployments", "problems",
-                              "failure"}}[command]
+                              "policy_violations", "failure"}}[command]
     assert set(document) == expected_keys
 
 

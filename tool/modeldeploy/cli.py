@@ -41,7 +41,7 @@ from .safe_output import escape, escape_text, json_text
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 ISSUES_URL = "https://github.com/modeldeploy/modeldeploy/issues"
-JSON_COMMANDS = ("validate", "render", "status", "diff", "check")  # the commands with --format json
+JSON_COMMANDS = ("validate", "render", "status", "diff", "check", "history")  # the commands with --format json
 
 
 class _UsageError(Exception):
@@ -157,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     for action, text in (("promote", "remove the canary: all traffic to the latest revision"),
                          ("rollback", "canary 0%%: all traffic back to the previous revision")):
         canary_sub.add_parser(action, help=text).add_argument("deployment", metavar="ENV/NAME")
+    canary_sub.choices["promote"].add_argument(
+        "--force", action="store_true",
+        help="promote a canary at 0%% (rolled back) too; never needed by, nor bypassing, the rollout policy")
     release = sub.add_parser("release", help="copy a model version (and image) from one environment "
                              "to another (edits the target's config.yaml)")
     release.add_argument("name", metavar="NAME")
@@ -165,12 +168,28 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--canary", type=int, metavar="PERCENT",
                          help="also send PERCENT of traffic to the new version (default: keep the "
                               "target's canary setting)")
-    for rollout_parser in (*canary_sub.choices.values(), release):
+    release.add_argument("--create", action="store_true",
+                         help="create TO/NAME from the source config when it does not exist")
+    version = sub.add_parser("version", help="set the model version of one deployment (edits its "
+                             "config.yaml)")
+    version_sub = version.add_subparsers(dest="version_command", required=True, parser_class=_Parser)
+    version_set = version_sub.add_parser("set", help="set the model version (image tag), quoted when needed")
+    version_set.add_argument("deployment", metavar="ENV/NAME")
+    version_set.add_argument("tag", metavar="TAG", help="the image tag, e.g. 4562a17c17")
+    version_set.add_argument("--canary", type=int, metavar="PERCENT",
+                             help="also send PERCENT of traffic to the new version (default: keep the "
+                                  "canary setting)")
+    for rollout_parser in (*canary_sub.choices.values(), release, version_set):
         rollout_parser.add_argument("--dry-run", action="store_true",
                                     help="print the diff instead of writing the file")
         rollout_parser.add_argument("--repo", type=Path, metavar="DIR",
                                     help="the GitOps repo (default: the git repo of the working directory)")
         _charts_root_option(rollout_parser)
+    history = sub.add_parser("history", help="what one deployment ran over time, from git history")
+    history.add_argument("deployment", metavar="ENV/NAME")
+    history.add_argument("--format", choices=("text", "json"), default="text")
+    history.add_argument("--repo", type=Path, metavar="DIR",
+                         help="the GitOps repo (default: the git repo of the working directory)")
     status = sub.add_parser("status", help="table of the deployments declared in the repo")
     status.add_argument("selector", nargs="?", metavar="ENV[/NAME]")
     status.add_argument("--format", choices=("text", "json"), default="text")
@@ -343,16 +362,20 @@ def _run_rollout(args: argparse.Namespace, cwd: Path) -> int:
     write = not args.dry_run
     try:
         if args.command == "release":
-            plan = rollout.plan_release(repo, args.name, args.from_env, args.to_env, args.canary, write=write)
+            plan = rollout.plan_release(repo, args.name, args.from_env, args.to_env, args.canary,
+                                        create=args.create, write=write)
+        elif args.command == "version":
+            plan = rollout.plan_version_set(repo, args.deployment, args.tag, args.canary, write=write)
         elif args.canary_command == "set":
             plan = rollout.plan_canary_set(repo, args.deployment, args.percent, write=write)
         elif args.canary_command == "promote":
-            plan = rollout.plan_canary_promote(repo, args.deployment, write=write)
+            plan = rollout.plan_canary_promote(repo, args.deployment, force=args.force, write=write)
         else:
             plan = rollout.plan_canary_rollback(repo, args.deployment, write=write)
     except (rollout.RolloutError, deployment_refs.UnknownDeployment) as exc:
         raise _Failed(EXIT_PROBLEMS, "refused", str(exc)) from exc
     sys.stderr.write(reporter_for("auto", os.environ).format(plan.diagnostics, 1))
+    _say(sys.stderr, *(f"{violation.message} [{violation.rule}]" for violation in plan.violations))
     if plan.refusal:
         _say(sys.stderr, f"modeldeploy: refused: {plan.refusal}")
         return EXIT_PROBLEMS
@@ -369,7 +392,22 @@ def _run_rollout(args: argparse.Namespace, cwd: Path) -> int:
         return EXIT_OK
     if not plan.written:
         raise InternalError(f"{plan.display}: the edit was planned but not written")
-    _say(sys.stdout, f"updated {plan.display}; review it with `git diff`, then commit and push to roll out")
+    done = "created" if plan.created else "updated"
+    _say(sys.stdout, f"{done} {plan.display}; review it with `git diff`, then commit and push to roll out")
+    return EXIT_OK
+
+
+def _run_history(args: argparse.Namespace, cwd: Path) -> int:
+    from .commands import history  # imported on use: keeps `validate` start-up small
+    from .report import history as history_report
+
+    root = deployment_refs.deployments_root(args.repo, cwd)
+    try:
+        entries = history.deployment_history(root, args.deployment, cwd)
+    except deployment_refs.UnknownDeployment as exc:
+        raise _Failed(EXIT_PROBLEMS, "not-found", str(exc)) from exc
+    _report(sys.stdout, history_report.format_json(args.deployment, entries) if args.format == "json"
+            else history_report.format_text(args.deployment, entries))
     return EXIT_OK
 
 
@@ -430,6 +468,8 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Path], int]] = {
     "status": _run_status,
     "diff": _run_diff,
     "check": _run_check,
+    "version": _run_rollout,
+    "history": _run_history,
     # (new subcommands: register handlers above this line)
 }
 
@@ -488,6 +528,10 @@ def _failure_document(command: str, args: argparse.Namespace | None) -> dict[str
         from .report import status as status_table
 
         return status_table.json_document([])
+    if command == "history":
+        from .report import history as history_report
+
+        return history_report.json_document(getattr(args, "deployment", None) or "", [])
     if command == "diff":
         from .report import diff as diff_report
         from .results.diff import WORKING_TREE, DiffResult

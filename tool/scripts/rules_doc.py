@@ -40,8 +40,10 @@ RENDER_PACKAGES = ("modeldeploy.render", "modeldeploy.manifests")
 CHECK_MODULES = {"modeldeploy.manifests.check": "manifests",
                  "modeldeploy.manifests.kserve_rules": "manifests",
                  "modeldeploy.manifests.files": "check"}
+# Rules the rollout policy checks (environment.yaml `rollout:`): on transitions, not on files.
+POLICY_PACKAGES = ("modeldeploy.policy",)
 STAGE_TEXT = {"config": "validate, render", "render": "render", "manifests": "render, check",
-              "check": "check"}
+              "check": "check", "policy": "diff, canary, release, version set"}
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,8 @@ class DocumentedRule:
     severity: str
     can_disable: bool
     module: str  # path relative to the repo root
-    stage: str  # "config" (validate and render), "render" (render only), "manifests" (render, check), "check"
+    stage: str  # "config" (validate, render), "render" (render only), "manifests" (render, check),
+    #             "check" (check only) or "policy" (diff, rollout commands)
     doc: str
 
 
@@ -61,10 +64,12 @@ def collect_rules() -> list[DocumentedRule]:
     rules = []
     for rule in RULES.values():
         module = "tool/" + rule.module.replace(".", "/") + ".py"
-        stage = CHECK_MODULES.get(rule.module) or ("render" if rule.module.startswith(RENDER_PACKAGES)
-                                                   else "config")
+        stage = CHECK_MODULES.get(rule.module) or (
+            "render" if rule.module.startswith(RENDER_PACKAGES)
+            else "policy" if rule.module.startswith(POLICY_PACKAGES) else "config")
         rules.append(DocumentedRule(rule.id, rule.severity.value, rule.can_disable, module, stage, rule.doc))
-    return sorted(rules, key=lambda r: (r.stage != "config", r.id))
+    order = {"config": 0, "render": 1, "manifests": 2, "check": 3, "policy": 4}
+    return sorted(rules, key=lambda r: (order[r.stage], r.id))
 
 
 def render(rules: list[DocumentedRule] | None = None) -> str:
@@ -77,7 +82,10 @@ def render(rules: list[DocumentedRule] | None = None) -> str:
     lines.append("")
     for rule in rules:
         commands = "` and `".join(STAGE_TEXT[rule.stage].split(", "))
-        fixed = "" if rule.can_disable else " It cannot be turned off or down (see above)."
+        fixed = ("" if rule.can_disable
+                 else " It is switched on and off per environment in environment.yaml's `rollout:`, "
+                      "not in `.modeldeploy.yaml`." if rule.stage == "policy"
+                 else " It cannot be turned off or down (see above).")
         lines += [f"## {rule.id}", "", f"{rule.severity}; checked by `{commands}`; "
                   f"lives in [`{rule.module}`](../{rule.module}).{fixed}", "", rule.doc, ""]
     return "\n".join(lines)

@@ -39,6 +39,7 @@ from ..diagnostics import InternalError, Severity, ToolError
 from ..explain import rollout_summary
 from ..explain.rollout_summary import RolloutState
 from ..manifests import object_diff as manifest_diff
+from ..policy.check import diff_violations
 from ..render import helm as helm_runner
 from ..results.diff import (
     BASE,
@@ -105,6 +106,11 @@ def diff(base: str, head: str | None, paths: Sequence[str], options: pipeline.Op
         else:
             result.deployments.append(deployment)
     result.deployments.sort(key=lambda d: (d.env, d.name, d.config))
+    # The rollout policy, on what each changed deployment's traffic does (policy/).
+    result.violations = diff_violations(git, base_sha, head_sha, [
+        (d.base_config, d.head_config, base_side.values.get(d.base_config) if d.base_config else None,
+         head_side.values.get(d.head_config) if d.head_config else None)
+        for d in result.deployments if not (d.base_invalid or d.head_invalid)])
     return result
 
 

@@ -1,11 +1,13 @@
-"""Rollout commands as planned edits: canary set/promote/rollback and release.
+"""Rollout commands as planned edits: canary set/promote/rollback, release and version set.
 
 Each plan_* function reads one config, computes its new text with config/editing.py,
 checks the config and the new text with the checks `modeldeploy validate` runs (the one
 core, checks/deployments.py: the same environments, charts root and duplicates), and
 returns a Plan: what will happen in plain words (rollout_summary), the diff, the bytes to
 write. A config that is already invalid, or would become invalid, is refused with
-its diagnostics. Nothing here prints.
+its diagnostics; so is an edit the environment's rollout policy forbids (policy/, the
+same rules `modeldeploy diff` enforces in the PR check: Plan.violations). `release
+--create` plans a new config instead (plan_create). Nothing here prints.
 
 With write=True the plan is also carried out, and the whole of it (read, check,
 write) runs under the deployment folder's edit lock (file_lock.py): concurrent
@@ -17,24 +19,35 @@ raised before anything is written; Plan.written says the write succeeded.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import re
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..checks.deployments import CheckRequest, DeploymentCheck, check_repository, check_text
+from ..changes.git import Git, repository_root
+from ..checks.deployments import (
+    CheckRequest,
+    DeploymentCheck,
+    EnvironmentCheck,
+    check_repository,
+    check_text,
+)
 from ..config import editing as config_edit
-from ..config.deployment_refs import Deployment, find_deployment
-from ..config.discovery import ConfigFile
+from ..config.deployment_refs import Deployment, UnknownDeployment, find_deployment
+from ..config.discovery import ConfigFile, display_path
+from ..config.environments import load_environment
 from ..diagnostics import Diagnostic, Severity, ToolError
 from ..explain.rollout_summary import RolloutState, Sentence, describe_change
 from ..file_lock import folder_lock
 from ..fileio import write_atomic
 from ..parallel import Workers
+from ..policy.check import edit_violations
+from ..results.policy import Violation
 from ..safe_output import escape
 
 BOM = b"\xef\xbb\xbf"
@@ -56,7 +69,9 @@ class Plan:
     refusal: str | None = None  # why the edit is refused
     unchanged: str | None = None  # why there is nothing to do
     notes: list[str] = field(default_factory=list)  # e.g. a kept comment that names the old value
+    violations: list[Violation] = field(default_factory=list)  # the rollout policy refuses the edit
     written: bool = False  # the new bytes are on disk
+    created: bool = False  # the config is new (release --create): `before` is empty
 
     @property
     def display(self) -> str:
@@ -113,6 +128,19 @@ class Repository:
 
     def find(self, ref: str) -> Deployment:
         return find_deployment(self.root, ref, self.request.cwd)
+
+    def git(self) -> Git | None:
+        """The git repository holding the configs (its history is the policy's evidence), if any."""
+        try:
+            return Git(repository_root(self.root))
+        except ToolError:
+            return None
+
+    def policy_violations(self, deployment: Deployment, display: str, before: dict[str, Any] | None,
+                          after: dict[str, Any]) -> list[Violation]:
+        """What the environment's rollout policy (policy/) says about the edit: what `diff` would say."""
+        return edit_violations(self.root, deployment.env, deployment.name, display, before, after,
+                               self.git())
 
     def check(self, config: ConfigFile) -> DeploymentCheck:
         """`config` checked as `validate` checks it, duplicates among every config of the repository."""
@@ -177,11 +205,21 @@ def _planned(deployment: Deployment, repo: Repository,
         return plan
     plan.sentences = describe_change(RolloutState.from_values(current.loaded.value),
                                      RolloutState.from_values(planned.loaded.value))
+    plan.violations = repo.policy_violations(deployment, config.display, current.loaded.value,
+                                             planned.loaded.value)
+    if plan.violations:
+        plan.refusal = policy_refusal(deployment.env)
+        return plan
     plan.after = (BOM if before.startswith(BOM) else b"") + new_text.encode("utf-8")
     replaced = [str(current.loaded.value[key]) for key in IMAGE_KEYS
                 if current.loaded.value.get(key) != planned.loaded.value.get(key)]
     plan.notes = stale_comments(text, new_text, replaced, _percent(planned.loaded.value))
     return plan
+
+
+def policy_refusal(env: str) -> str:
+    return (f"the rollout policy of {env} (`rollout:` in its environment.yaml) forbids this change, "
+            "and `modeldeploy diff` would fail the pull request; nothing was changed")
 
 
 _PERCENT_MENTION = re.compile(r"(?<![\w.])(\d{1,3})\s*%")
@@ -251,28 +289,72 @@ def plan_canary_rollback(repo: Repository, ref: str, *, write: bool = False) -> 
     return _plan(deployment, repo, edit_for, write)
 
 
-def plan_canary_promote(repo: Repository, ref: str, *, write: bool = False) -> Plan:
+def plan_canary_promote(repo: Repository, ref: str, *, force: bool = False, write: bool = False) -> Plan:
+    """Remove the canary. A canary at 0% was rolled back: promoting it needs `force`."""
     deployment = repo.find(ref)
 
     def edit_for(values: dict[str, Any]) -> Edit | str:
-        if _percent(values) is None:
+        percent = _percent(values)
+        if percent is None:
             return (f"{deployment.ref} has no canary: the latest revision already receives all "
                     "traffic; nothing to promote")
+        if percent == 0 and not force:
+            raise RolloutError(
+                f"{deployment.ref}: the canary is at 0%: version {values.get('version')} was rolled back, "
+                "and promoting would send all traffic to the version that was rolled back; to try it "
+                f"again, step it up (`modeldeploy canary set {deployment.ref} 10`), or pass --force "
+                "to promote it anyway; nothing was changed")
         return lambda text: config_edit.remove_key(text, config_edit.CANARY_KEY)
 
     return _plan(deployment, repo, edit_for, write)
 
 
+VERSION_KEY = "version"
+
+
+def plan_version_set(repo: Repository, ref: str, version: str, canary: int | None, *,
+                     write: bool = False) -> Plan:
+    """Set the model version (the image tag) of one deployment, and optionally its canary.
+
+    The tag is written quoted when Helm would read it as another type (`0123`, `1e3`, `true`)."""
+    if canary is not None:
+        check_percent(canary)
+    if not version or version != version.strip():
+        raise RolloutError(f"{version!r} is not an image tag (letters, digits, '_', '.' and '-', "
+                           "e.g. 4562a17c17)")
+    deployment = repo.find(ref)
+
+    def edit_for(values: dict[str, Any]) -> Edit | str:
+        if values.get(VERSION_KEY) == version and (canary is None or _percent(values) == canary):
+            return f"{deployment.ref} already runs version {version}; nothing to change"
+
+        def edit(text: str) -> str:
+            if values.get(VERSION_KEY) != version:
+                text = config_edit.set_value(text, (VERSION_KEY,), version)
+            return text if canary is None else config_edit.set_canary_percent(text, canary)
+
+        return edit
+
+    return _plan(deployment, repo, edit_for, write)
+
+
 def plan_release(repo: Repository, name: str, from_env: str, to_env: str, canary: int | None,
-                 *, write: bool = False) -> Plan:
-    """Copy the model version and image location of FROM/NAME into TO/NAME (and start a canary)."""
+                 *, create: bool = False, write: bool = False) -> Plan:
+    """Copy the model version and image location of FROM/NAME into TO/NAME (and start a canary).
+
+    With `create`, a TO/NAME that does not exist is created from the source config (plan_create)."""
     if canary is not None:
         check_percent(canary)
     if from_env == to_env:
         raise RolloutError(f"--from and --to are both {from_env!r}; name two environments")
     source = repo.find(f"{from_env}/{name}")
-    target = repo.find(f"{to_env}/{name}")
     source_check = repo.check(source.config)
+    try:
+        target = repo.find(f"{to_env}/{name}")
+    except UnknownDeployment:
+        if not create:
+            raise
+        return plan_create(repo, source, source_check, to_env, canary, write=write)
     if not source_check.valid or source_check.loaded is None:
         plan = Plan(target, b"")
         plan.diagnostics = source_check.problems
@@ -295,6 +377,71 @@ def plan_release(repo: Repository, name: str, from_env: str, to_env: str, canary
         return edit
 
     return _plan(target, repo, edit_for, write)
+
+
+def plan_create(repo: Repository, source: Deployment, source_check: DeploymentCheck, to_env: str,
+                canary: int | None, *, write: bool = False) -> Plan:
+    """A new TO/NAME: the source config's text without its canary, checked as a config of TO.
+
+    The text is the source's (its comments and layout too); what differs between
+    environments, the namespace and the production checks, comes from TO's
+    environment.yaml, which the new config is checked against. A new deployment has no
+    previous revision to split traffic with, so a canary is refused. The folder and the
+    file are created only when the check and the policy pass (write_atomic)."""
+    env_dir = repo.root / to_env
+    path = env_dir / source.name / source.config.path.name
+    target = Deployment(to_env, source.name, ConfigFile(display_path(path, repo.request.cwd), path))
+    plan = Plan(target, b"")
+    if canary is not None:
+        raise RolloutError(f"{target.ref} does not exist yet: a new deployment has no previous revision "
+                           "to split traffic with, so it starts with all of it; drop --canary")
+    if not env_dir.is_dir():
+        folder = display_path(env_dir, repo.request.cwd)
+        raise RolloutError(f"there is no environment {to_env!r} (no folder {folder}); create it with "
+                           "its environment.yaml first")
+    if not source_check.valid or source_check.loaded is None:
+        plan.diagnostics = source_check.problems
+        plan.refusal = (f"the source {source.config.display} is invalid; fix it before releasing "
+                        "from it; nothing was changed")
+        return plan
+    source_bytes = _read(Plan(source, b""))
+    text = source_check.loaded.text
+    if config_edit.CANARY_KEY in source_check.loaded.value:
+        try:
+            text = config_edit.remove_key(text, config_edit.CANARY_KEY)
+        except config_edit.EditError as exc:
+            raise RolloutError(f"{source.config.display}: {exc}") from exc
+    environment, problems = load_environment(env_dir, repo.request.cwd)
+    as_target = replace(source_check, config=target.config,
+                        environment=EnvironmentCheck(env_dir, environment, problems))
+    planned = check_text(as_target, text)
+    plan.diagnostics = planned.problems
+    if not planned.valid or planned.loaded is None:
+        plan.refusal = f"the new {target.config.display} would be invalid; nothing was created"
+        return plan
+    plan.sentences = describe_change(None, RolloutState.from_values(planned.loaded.value))
+    plan.violations = repo.policy_violations(target, target.config.display, None, planned.loaded.value)
+    if plan.violations:
+        plan.refusal = policy_refusal(to_env)
+        return plan
+    plan.after = (BOM if source_bytes.startswith(BOM) else b"") + text.encode("utf-8")
+    plan.created = True
+    if write:
+        with folder_lock(env_dir, display_path(env_dir, repo.request.cwd)):
+            if os.path.lexists(path):
+                raise RolloutError(f"{target.config.display} appeared while the release was planned; "
+                                   "run the command again")
+            made_folder = not path.parent.exists()
+            try:
+                write_atomic(path, plan.after)  # creates the folder
+            except OSError as exc:
+                if made_folder:
+                    with contextlib.suppress(OSError):
+                        path.parent.rmdir()
+                raise ToolError(f"cannot create {target.config.display}: {exc.strerror}; nothing was "
+                                "changed") from exc
+        plan.written = True
+    return plan
 
 
 def apply(plan: Plan) -> None:

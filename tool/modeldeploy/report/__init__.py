@@ -8,12 +8,12 @@ safe_output.py (every line they compose is escaped) and nothing else (lint-impor
   nothing else (no progress bar) may be mixed into their stream. SARIF's rule catalog is
   rule_docs.json, generated from the rule registry with docs/rules.md;
 - diff.py (templates/diff.md.j2): the diff report as text, markdown and json;
-- status.py: the status table and document; progress.py: the progress bar.
+- status.py: the status table and document; history.py: `history`; progress.py: the progress bar.
 
 Imports inside the package go down these layers (`|`: independent; lint-imports checks it):
 
     progress
-    codequality | diff | github | jsonout | sarif | status | text
+    codequality | diff | github | history | jsonout | sarif | status | text
     fingerprints
 """
 

@@ -62,6 +62,10 @@ def format_text(result: DiffResult, color: bool = False) -> str:
         return f"{code}{escape(text)}{_RESET}" if color else escape(text)
 
     out: list[str] = []
+    if result.violations:  # first: what fails the check
+        out.append(paint(_RED, f"rollout policy: {len(result.violations)} violation(s)"))
+        out.extend(escape(f"  {v.message} [{v.rule}]") for v in result.violations)
+        out.append("")
     for deployment in result.deployments:
         where = deployment.config
         if deployment.status == "moved":
@@ -103,6 +107,7 @@ def json_document(result: DiffResult) -> dict[str, Any]:
         "unchanged": result.unchanged,
         "deployments": [_deployment_json(d) for d in result.deployments],
         "problems": [{"side": p.side, **p.diagnostic.as_dict()} for p in result.problems],
+        "policy_violations": [v.as_dict() for v in result.violations],
     }
 
 

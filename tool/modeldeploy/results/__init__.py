@@ -5,6 +5,6 @@ package imports the other, so a new output format needs nothing but this package
 
 Imports inside the package go down these layers (`|`: independent; lint-imports checks it):
 
-    check | diff | run | status
-    sentence
+    check | diff | history | run | status
+    policy | sentence
 """

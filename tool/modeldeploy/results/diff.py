@@ -6,6 +6,7 @@ import posixpath
 from dataclasses import dataclass, field
 
 from ..diagnostics import Diagnostic, Severity
+from .policy import Violation
 from .sentence import Sentence
 
 BASE, HEAD = "base", "head"
@@ -80,6 +81,7 @@ class DiffResult:
     deployments: list[DeploymentDiff] = field(default_factory=list)  # the ones with something to say
     unchanged: int = 0  # rendered again, but neither manifests nor traffic changed
     problems: list[SideProblem] = field(default_factory=list)
+    violations: list[Violation] = field(default_factory=list)  # rollout policy (policy/rules.py)
 
     @property
     def has_differences(self) -> bool:
@@ -90,6 +92,6 @@ class DiffResult:
         return sum(p.side == HEAD and p.diagnostic.severity is Severity.ERROR for p in self.problems)
 
     def exit_code(self, fail_on_differences: bool) -> int:
-        if self.head_errors:
+        if self.head_errors or self.violations:
             return 1
         return 1 if fail_on_differences and self.has_differences else 0

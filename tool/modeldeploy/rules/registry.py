@@ -17,7 +17,11 @@ Helm reads it (the loader stops: `io`, `yaml-syntax`, `yaml-encoding`, `yaml-lim
 `check`'s `manifest-file`: a manifest file that cannot be read),
 or that nothing can be rendered (`chart-path`: no chart; `helm-template`, `helm-output`: helm
 rendered nothing usable). No other check ran, so letting the run pass would claim checks that
-never happened: they can be neither turned off nor down to a warning.
+never happened: they can be neither turned off nor down to a warning. The rollout policy's
+rules (`policy-require-canary`, `policy-promote-from`, `policy-first-step`, `policy-step`,
+`policy-freeze`, policy/rules.py) are not set there either: each environment switches them in
+its environment.yaml (`rollout:`), read at the base of a change, which a repository-wide setting
+must not relax.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from types import ModuleType
 from ..config import discovery, environments, schema_diagnostics, settings_file, yaml_loader
 from ..diagnostics import Rule
 from ..manifests import check, files, kserve_rules, kubeconform, parse
+from ..policy import rules as policy_rules
 from ..render import single
 from . import SEMANTIC_RULES, duplicate_deployment
 
@@ -35,6 +40,7 @@ DECLARING: tuple[ModuleType, ...] = (
     yaml_loader, schema_diagnostics, discovery, environments, settings_file,
     *SEMANTIC_RULES, duplicate_deployment,
     single, parse, check, kubeconform, kserve_rules, files,
+    policy_rules,
 )
 
 
