@@ -152,12 +152,14 @@ def test_a_comma_in_the_config_path_renders(run_cli: RunCli, tmp_path: Path) -> 
     for name in ("a,b", "jukebox", "q\"uote", "new\nline"):
         config = gitops / "model-deployments" / "test" / name / "config.yaml"
         config.parent.mkdir(parents=True)
-        config.write_text((REPO_ROOT / TEST_JUKEBOX).read_text().replace("name: jukebox", f"name: x{len(name)}"))
+        text = (REPO_ROOT / TEST_JUKEBOX).read_text()
+        config.write_text(text.replace("name: jukebox", f"name: x{len(name)}"))
     args = ["--charts-root", str(REPO_ROOT)]
     alone = run_cli(["render", "model-deployments/test/a,b/config.yaml", *args], cwd=gitops)
     assert alone.returncode == 0, alone.stderr
     assert _objects(alone.stdout)["InferenceService"]["metadata"]["name"] == "x3"
     both = run_cli(["render", "model-deployments", *args], cwd=gitops)
     assert both.returncode == 0, both.stderr
-    names = [d["metadata"]["name"] for d in yaml.safe_load_all(both.stdout) if d and d["kind"] == "InferenceService"]
+    names = [d["metadata"]["name"] for d in yaml.safe_load_all(both.stdout)
+             if d and d["kind"] == "InferenceService"]
     assert sorted(names) == ["x3", "x6", "x7", "x8"]

@@ -152,7 +152,8 @@ def test_working_tree_changes_untracked_and_stat_dirty_files_stay_untouched(repo
 def test_odd_folder_names_in_the_working_tree(tmp_path: Path, run_cli: RunCli) -> None:
     # a line break, comma or quote in a folder name reaches git and helm intact, and prints escaped
     odd = ["test/odd\nname", "test/a,b", 'test/q"uote']
-    repo = GitopsRepo.create(tmp_path / "gitops", {o: config_text(f"m{i}", canary=20) for i, o in enumerate(odd)})
+    repo = GitopsRepo.create(tmp_path / "gitops",
+                             {o: config_text(f"m{i}", canary=20) for i, o in enumerate(odd)})
     for i, o in enumerate(odd):
         repo.config(o, config_text(f"m{i}", canary=50))
         os.utime(repo.root / f"model-deployments/{o}/config.yaml", ns=(1, 1))  # stat-dirty: hashed

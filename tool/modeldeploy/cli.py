@@ -41,7 +41,8 @@ from .safe_output import escape, escape_text, json_text
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 ISSUES_URL = "https://github.com/modeldeploy/modeldeploy/issues"
-JSON_COMMANDS = ("validate", "render", "status", "diff", "check", "history")  # the commands with --format json
+# the commands with --format json
+JSON_COMMANDS = ("validate", "render", "status", "diff", "check", "history")
 
 
 class _UsageError(Exception):
