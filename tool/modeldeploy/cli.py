@@ -490,7 +490,8 @@ def _check_output_dir(args: argparse.Namespace) -> None:
     if given is None or given.is_dir() or str(given).lower() not in _FORMAT_WORDS:
         return
     raise _UsageError(f"-o/--output-dir {given}: -o is the folder to write manifests into; for a "
-                      f"report format use --format {given} (a folder really named so: -o ./{given})", "")
+                      f"report format use --format {str(given).lower()} (a folder really named so: "
+                      f"-o ./{given})", "")
 
 
 def _run_render(args: argparse.Namespace, cwd: Path) -> int:
