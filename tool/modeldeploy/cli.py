@@ -257,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
         "modeldeploy render --kube-version 1.33.0 --api-versions monitoring.coreos.com/v1",
         "modeldeploy render --format codequality 2> gl-code-quality.json > /dev/null"])
     _common(render, HELM_JOBS)
-    render.add_argument("-o", "--output-dir", type=Path, metavar="DIR",
+    render.add_argument("-o", "--output-dir", type=_output_dir, metavar="DIR",
                         help="write DIR/<env>/<name>.yaml per deployment instead of stdout; DIR then "
                              "mirrors the configs under PATH (files of removed deployments go, files "
                              "modeldeploy did not write stay) and changes in one step, only when the "
@@ -485,17 +485,16 @@ def _run_validate(args: argparse.Namespace, cwd: Path) -> int:
 _FORMAT_WORDS = frozenset({*FORMAT_CHOICES, "yaml", "yml", "markdown", "table", "wide", "name"})
 
 
-def _check_output_dir(args: argparse.Namespace) -> None:
-    given = args.output_dir
-    if given is None or given.is_dir() or str(given).lower() not in _FORMAT_WORDS:
-        return
-    raise _UsageError(f"-o/--output-dir {given}: -o is the folder to write manifests into; for a "
-                      f"report format use --format {str(given).lower()} (a folder really named so: "
-                      f"-o ./{given})", "")
+def _output_dir(text: str) -> Path:
+    """render's -o: a folder; a format's name (that is no existing folder) was meant as --format."""
+    if text.lower() in _FORMAT_WORDS and not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"-o is the folder to write manifests into; for a report "
+                                         f"format use --format {text.lower()} (a folder really named "
+                                         f"so: -o ./{text})")
+    return Path(text)
 
 
 def _run_render(args: argparse.Namespace, cwd: Path) -> int:
-    _check_output_dir(args)
     reporter = _reporter(args, sys.stderr)
     bar = _progress_bar(args, "rendering")
     try:
@@ -569,7 +568,8 @@ def _run_rollout(args: argparse.Namespace, cwd: Path) -> int:
     if not plan.written:
         raise InternalError(f"{plan.display}: the edit was planned but not written")
     if not quiet:
-        _say(sys.stdout, f"updated {plan.display}; review it with `git diff`, then commit and push to roll out")
+        _say(sys.stdout, f"updated {plan.display}; review it with `git diff`, then commit and push to "
+                         "roll out")
     return EXIT_OK
 
 
@@ -639,8 +639,8 @@ def _describe(parser: argparse.ArgumentParser, words: tuple[str, ...],
             positional_choices = tuple(str(c) for c in action.choices)
         elif action.metavar in ("PATH", "DIR"):
             takes_paths = True
-    return completion_scripts.Command(words, help_text, tuple(options), tuple(subcommands), positional_choices,
-                                      takes_paths)
+    return completion_scripts.Command(words, help_text, tuple(options), tuple(subcommands),
+                                      positional_choices, takes_paths)
 
 
 # (new subcommands: add their handler functions above this line)

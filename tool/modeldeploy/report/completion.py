@@ -165,16 +165,16 @@ def _fish(program: str, root: Command) -> str:
             not_yet = f"not __fish_seen_subcommand_from {' '.join(shlex.quote(n) for n in names)}"
             condition = f"{here}; and {not_yet}" if command.words else here
             for sub in command.subcommands:
-                lines.append(f"complete -c {quoted} -n {shlex.quote(condition)} -a {shlex.quote(sub.words[-1])} "
-                             f"-d {shlex.quote(_short(sub.help))}")
+                lines.append(f"complete -c {quoted} -n {shlex.quote(condition)} "
+                             f"-a {shlex.quote(sub.words[-1])} -d {shlex.quote(_short(sub.help))}")
         if command.positional_choices:
             lines.append(f"complete -c {quoted} -n {shlex.quote(here)} -a "
                          f"{shlex.quote(' '.join(command.positional_choices))}")
         elif command.takes_paths:
             lines.append(f"complete -c {quoted} -n {shlex.quote(here)} -F")
         for option in command.options:
-            spelled = " ".join(f"-l {shlex.quote(f[2:])}" if f.startswith("--") else f"-s {shlex.quote(f[1:])}"
-                               for f in option.flags)
+            spelled = " ".join(f"-l {shlex.quote(f[2:])}" if f.startswith("--")
+                               else f"-s {shlex.quote(f[1:])}" for f in option.flags)
             value = ""
             if option.choices:
                 value = f" -x -a {shlex.quote(' '.join(option.choices))}"
