@@ -3,6 +3,12 @@
 Exit codes: 0 all good; 1 the checked files have problems; 2 usage or environment
 error (bad option, missing path, no helm); 3 internal error (a bug in modeldeploy).
 
+Habits (every parser is a _Parser, so a new subcommand has them by construction): `--help`
+with examples and an epilog naming the docs and exit codes; `--color auto|always|never`
+(NO_COLOR, FORCE_COLOR) and `-q/--quiet` before or after the command; a usage error is one
+line naming the fix, exit 2; a one-line summary on stderr after the report (not with -q, not
+in a machine format); `completion bash|zsh|fish` writes a script from the parser itself.
+
 Output rules:
 - every line printed passes through safe_output.escape (the writers escape theirs):
   no path, name or value can add a line, a terminal escape or a CI workflow command;
