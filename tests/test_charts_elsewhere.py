@@ -58,7 +58,7 @@ def test_every_command_that_checks_configs_finds_the_charts(run_cli: RunCli, rep
         return run_cli([*command, *args], cwd=gitops, env=env)
 
     validate = run("validate")
-    assert (validate.returncode, validate.stdout, validate.stderr) == (0, "", "")
+    assert (validate.returncode, validate.stdout, validate.stderr) == (0, "", "2 configs valid\n")
     render = run("render", CONFIG)
     assert render.returncode == 0, render.stderr
     assert "kind: InferenceService" in render.stdout

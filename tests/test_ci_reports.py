@@ -28,7 +28,7 @@ from urllib.parse import unquote
 import jsonschema
 import pytest
 
-from conftest import REPO_ROOT, RunCli, helm_path
+from conftest import REPO_ROOT, RunCli, helm_path, make_gitops
 from modeldeploy.diagnostics import Diagnostic, Severity
 from modeldeploy.render import helm_install
 from modeldeploy.report import MACHINE_FORMATS, REPORTERS
@@ -266,3 +266,43 @@ def test_artifact_uris(path: str, uri: str) -> None:
 def test_machine_formats_are_the_documents() -> None:
     assert {"json", "sarif", "codequality"} == MACHINE_FORMATS
     assert set(REPORTERS) == {"text", "json", "github", "sarif", "codequality"}
+
+
+# --- diff: the head's problems as SARIF and Code Quality ----------------------------------------
+
+@pytest.fixture
+def diff_repo(tmp_path: Path) -> Path:
+    """A git repo whose base has an invalid prod config and whose working tree an invalid test one."""
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    repo = make_gitops(tmp_path, [])
+    prod = repo / "model-deployments" / "prod" / "jukebox" / "config.yaml"
+    prod.write_text(prod.read_text().replace("version: 4562a17c17", "version: 0123"))
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "base"], cwd=repo, check=True)
+    prod.write_text(prod.read_text().replace("version: 0123", "version: 4562a17c17"))
+    test = repo / "model-deployments" / "test" / "jukebox" / "config.yaml"
+    test.write_text(test.read_text().replace("version: 4562a17c17", "version: 1234e56"))
+    return repo
+
+
+@pytest.mark.network
+def test_diff_sarif_holds_the_heads_problems(run_cli: RunCli, diff_repo: Path, sarif_validator: Any) -> None:
+    result = run_cli(["diff", "--base", "HEAD", "--format", "sarif"], cwd=diff_repo)
+    assert result.returncode == 1, result.stderr
+    log = json.loads(result.stdout)
+    errors = sorted(sarif_validator.iter_errors(log), key=str)
+    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:5])
+    assert _sarif_findings(log) == [("model-deployments/test/jukebox/config.yaml", 5, 10,
+                                     "yaml-implicit-type", "error")]
+    clean = run_cli(["diff", "--base", "HEAD", "--format=sarif", "model-deployments/prod"], cwd=diff_repo)
+    assert clean.returncode == 0 and json.loads(clean.stdout)["runs"][0]["results"] == []
+
+
+def test_diff_codequality_holds_the_heads_problems(run_cli: RunCli, diff_repo: Path) -> None:
+    result = run_cli(["diff", "--base", "HEAD", "--format", "codequality"], cwd=diff_repo)
+    assert result.returncode == 1, result.stderr
+    assert _codequality_findings(json.loads(result.stdout)) == [
+        ("model-deployments/test/jukebox/config.yaml", 5, "yaml-implicit-type", "major")]
+    failed = run_cli(["diff", "--base", "no-such-ref", "--format", "codequality"], cwd=diff_repo)
+    assert failed.returncode == 2 and json.loads(failed.stdout) == []  # one document, even then

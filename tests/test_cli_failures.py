@@ -198,7 +198,7 @@ def test_a_broken_user_schema_is_exit_2(run_cli: RunCli, repo: Path, schema: str
     (["render", "--jobs", "0"], 2, "usage"),
     (["render", "missing"], 2, "error"),
     (["render", "--kubernetes-version", "1"], 2, "error"),
-    (["status", "nosuchenv"], 1, "not-found"),
+    (["status", "nosuchenv"], 2, "not-found"),
     (["status", "--repo", "missing"], 2, "error"),
     (["diff", "--base", "no-such-ref"], 2, "error"),
     (["diff"], 2, "usage"),

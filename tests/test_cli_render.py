@@ -128,10 +128,11 @@ def test_charts_root_option_for_a_separate_charts_repo(run_cli: RunCli, tmp_path
     config.write_text((REPO_ROOT / TEST_JUKEBOX).read_text())
     missing = run_cli(["render", str(config)], cwd=gitops)
     assert missing.returncode == 1
-    assert missing.stderr.endswith(
+    assert missing.stderr.endswith("\n1 config checked: 1 error\n")
+    assert missing.stderr.splitlines()[0].endswith(
         f"names no folder under the charts root {gitops}; check the spelling (the path is relative to the "
         "charts root), or, if the charts live in another repository, point at its checkout with "
-        "--charts-root DIR or MODELDEPLOY_CHARTS_ROOT [chart-path]\n")
+        "--charts-root DIR or MODELDEPLOY_CHARTS_ROOT [chart-path]")
     proc = run_cli(["render", str(config), "--charts-root", str(REPO_ROOT)], cwd=gitops)
     assert proc.returncode == 0, proc.stderr
     assert _objects(proc.stdout)["InferenceService"]["metadata"]["namespace"] == "test"

@@ -129,7 +129,8 @@ def test_canary_step_markdown_through_cli_changes_nothing_on_disk(repo: GitopsRe
     assert proc.returncode == 0, proc.stderr
     assert "canary traffic 20% -> 50%" in proc.stdout
     assert "-    canaryTrafficPercent: 20\n+    canaryTrafficPercent: 50\n" in proc.stdout
-    assert proc.stderr == ""
+    assert proc.stderr == "HEAD~1 -> working tree: 1 deployment changed (+1 -1 lines), 0 re-rendered " \
+                          "without changes\n"  # the summary line
     assert_golden("diff/cli-canary-step.md", proc.stdout)
     assert snapshot(repo.root) == before
     assert repo.git("status", "--porcelain") == status == ""
@@ -269,8 +270,10 @@ def test_invalid_head_config_is_reported_and_fails(repo: GitopsRepo, run_cli: Ru
     repo.config("test/other", config_text("other"))
     proc = run_cli(["diff", "--base", "HEAD"], cwd=repo.root)
     assert proc.returncode == 1
-    assert proc.stderr.startswith("head: model-deployments/test/jukebox/config.yaml:4:10: error: "
+    # path:line:col first, as validate prints it (editors, problem matchers); the working tree: no suffix
+    assert proc.stderr.startswith("model-deployments/test/jukebox/config.yaml:4:10: error: "
                                   "`version: 1234e56` is read by Helm as the number")
+    assert proc.stderr.splitlines()[0].endswith("[yaml-implicit-type]")
     assert "head config model-deployments/test/jukebox/config.yaml is invalid" in proc.stdout
     assert "new deployment 'other'" in proc.stdout  # the others still diff
     assert "Traceback" not in proc.stderr
@@ -283,7 +286,8 @@ def test_invalid_base_config_is_reported_but_does_not_fail(tmp_path: Path, run_c
     assert proc.returncode == 0, proc.stderr
     document = json.loads(proc.stdout)
     assert [p["side"] for p in document["problems"]] == ["base"]
-    assert proc.stderr.startswith("base: model-deployments/test/jukebox/config.yaml:4:10: error:")
+    assert proc.stderr.startswith("model-deployments/test/jukebox/config.yaml:4:10: error:")
+    assert proc.stderr.splitlines()[0].endswith("[yaml-implicit-type] (at --base HEAD)")
     (deployment,) = document["deployments"]
     assert deployment["base_invalid"] and not deployment["head_invalid"]
     assert {o["status"] for o in deployment["objects"]} == {"added"}

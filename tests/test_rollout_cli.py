@@ -174,29 +174,33 @@ def test_no_op_is_said_gently_and_writes_nothing(run_cli: RunCli, gitops: Path) 
     assert snapshot(gitops) == before
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    pytest.param(["canary", "set", "test/jukebox", "150"], "canary traffic percent 150 is outside 0..100",
+@pytest.mark.parametrize(("args", "code", "message"), [
+    # Exit 2: the command line names what cannot be (usage error); 1: a file refuses the edit.
+    pytest.param(["canary", "set", "test/jukebox", "150"], 2, "'150' is not a percent from 0 to 100",
                  id="percent-150"),
-    pytest.param(["canary", "set", "test/jukebox", "-5"], "percent -5 is outside", id="percent-negative"),
-    pytest.param(["canary", "set", "test/jukebx", "50"],
+    pytest.param(["canary", "set", "test/jukebox", "-5"], 2, "'-5' is not a percent", id="percent-negative"),
+    pytest.param(["canary", "set", "test/jukebx", "50"], 2,
                  "no deployment test/jukebx; did you mean test/jukebox? (existing: prod/jukebox, "
                  "test/bom, test/crlf", id="unknown-deployment"),
-    pytest.param(["canary", "promote", "staging/jukebox"], "no deployment staging/jukebox",
+    pytest.param(["canary", "promote", "staging/jukebox"], 2, "no deployment staging/jukebox",
                  id="unknown-env"),
-    pytest.param(["canary", "rollback", "test/invalid"],
+    pytest.param(["canary", "rollback", "test/invalid"], 1,
                  "refused: model-deployments/test/invalid/config.yaml is invalid", id="invalid-file"),
-    pytest.param(["canary", "set", "test/raw", "20"],
+    pytest.param(["canary", "set", "test/raw", "20"], 1,
                  "[canary-raw-deployment]", id="edit-makes-it-invalid"),
-    pytest.param(["release", "jukebox", "--from", "test", "--to", "staging"], "no deployment staging/jukebox",
+    pytest.param(["release", "jukebox", "--from", "test", "--to", "staging"], 2,
+                 "no deployment staging/jukebox",
                  id="release-unknown-target"),
-    pytest.param(["release", "jukebox", "--from", "test", "--to", "prod", "--canary", "101"],
-                 "outside 0..100", id="release-percent"),
+    pytest.param(["release", "jukebox", "--from", "test", "--to", "prod", "--canary", "101"], 2,
+                 "argument --canary: '101' is not a percent from 0 to 100", id="release-percent"),
+    pytest.param(["release", "jukebox", "--from", "prod", "--to", "prod"], 2,
+                 "--from and --to are both 'prod'", id="release-same-env"),
 ])
-def test_invalid_requests_change_nothing(run_cli: RunCli, gitops: Path, args: list[str],
+def test_invalid_requests_change_nothing(run_cli: RunCli, gitops: Path, args: list[str], code: int,
                                          message: str) -> None:
     before = snapshot(gitops)
     result = run_cli(args, cwd=gitops)
-    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.returncode == code, result.stdout + result.stderr
     assert message in result.stderr
     assert snapshot(gitops) == before
 

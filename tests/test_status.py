@@ -30,7 +30,8 @@ TABLE = (
 
 def test_table_of_every_deployment(run_cli: RunCli, gitops: Path) -> None:
     result = run_cli(["status"], cwd=gitops)
-    assert (result.returncode, result.stdout, result.stderr) == (0, TABLE, "")
+    assert (result.returncode, result.stdout, result.stderr) == \
+        (0, TABLE, f"{len(TABLE.splitlines()) - 1} deployments in 2 environments: all valid\n")
 
 
 def test_one_environment_and_one_deployment(run_cli: RunCli, gitops: Path) -> None:
@@ -89,7 +90,7 @@ def test_unloadable_config_and_broken_environment(run_cli: RunCli, gitops: Path)
 ])
 def test_unknown_selector(run_cli: RunCli, gitops: Path, selector: str, message: str) -> None:
     result = run_cli(["status", selector], cwd=gitops)
-    assert result.returncode == 1
+    assert result.returncode == 2  # a usage error: the name typed on the command line
     assert message.replace("test/jukbox;", f"{selector};") in result.stderr
 
 

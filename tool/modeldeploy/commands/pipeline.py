@@ -36,6 +36,7 @@ Progress = Callable[[int, int], None]  # (done, total), called as deployments fi
 class Options:
     charts_root: Path | None = None
     kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
+    api_versions: tuple[str, ...] = ()  # helm's --api-versions (.Capabilities.APIVersions); (): helm's own
     schema_locations: tuple[str, ...] = ()  # extra kubeconform-style templates, tried first
     output_dir: Path | None = None
     jobs: int | None = None  # helm processes at once (default: the CPU count)
@@ -130,7 +131,8 @@ def render_checked(paths: list[str], options: Options, cwd: Path, helm: Helm | N
                                   kubernetes_version, workers, len(renderable), deadline)
         releases = [_release(check) for check in renderable]
         outcomes = render_many(helm, releases, kubernetes_version, jobs=options.jobs,
-                               deadline=deadline) if helm is not None else []
+                               deadline=deadline, api_versions=options.api_versions) \
+            if helm is not None else []
         for index, outcome in outcomes:
             result.diagnostics.extend(renderable[index].rules.apply(outcome.diagnostics))
             if outcome.manifests is None:  # helm failed: nothing to check

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -94,8 +95,10 @@ def _checked(path: str) -> Helm:
 
 def template(helm: Helm, *, release: str, chart_dir: Path, namespace: str,
              values_file: Path, kube_version: str, deadline: processes.Deadline | None = None,
+             api_versions: Sequence[str] = (),
              ) -> TemplateOutput:
-    """Run `helm template` as Argo CD does: release name, namespace, one values file.
+    """Run `helm template` as Argo CD does: release name, namespace, one values file, the
+    cluster's Kubernetes version and (when given) the API versions it serves.
 
     Waits at most until `deadline` (default: DEFAULT_TIMEOUT_SECONDS from now) and reads
     at most MAX_OUTPUT_BYTES; either way the helm process is killed and the output says why.
@@ -110,7 +113,8 @@ def template(helm: Helm, *, release: str, chart_dir: Path, namespace: str,
         except OSError as exc:
             return TemplateOutput(False, "", f"cannot read {values_file}: {exc.strerror}")
     args = [helm.path, "template", release, str(chart_dir), "--namespace", namespace,
-            "--values", values_arg, "--kube-version", kube_version]
+            "--values", values_arg, "--kube-version", kube_version,
+            *(f"--api-versions={api_version}" for api_version in api_versions)]
     try:
         proc = processes.run(args, deadline=deadline, max_stdout=MAX_OUTPUT_BYTES,
                              max_stderr=MAX_ERROR_BYTES, env=_helm_env(), stdin=values_stdin)

@@ -47,10 +47,11 @@ class RenderOutcome:
 
 
 def render_release(helm: helm_runner.Helm, release: Release, kubernetes_version: str,
-                   deadline: Deadline | None = None) -> RenderOutcome:
+                   deadline: Deadline | None = None, api_versions: tuple[str, ...] = ()) -> RenderOutcome:
     output = helm_runner.template(helm, release=release.name, chart_dir=release.chart_dir,
                                   namespace=release.namespace, values_file=release.values_file,
-                                  kube_version=kubernetes_version, deadline=deadline)
+                                  kube_version=kubernetes_version, deadline=deadline,
+                                  api_versions=api_versions)
     return outcome(release, output, helm.version)
 
 

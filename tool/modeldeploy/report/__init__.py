@@ -8,12 +8,13 @@ safe_output.py (every line they compose is escaped) and nothing else (lint-impor
   nothing else (no progress bar) may be mixed into their stream. SARIF's rule catalog is
   rule_docs.json, generated from the rule registry with docs/rules.md;
 - diff.py (templates/diff.md.j2): the diff report as text, markdown and json;
+- completion.py: the shell completion scripts, from a description of the command line;
 - status.py: the status table and document; history.py: `history`; progress.py: the progress bar.
 
 Imports inside the package go down these layers (`|`: independent; lint-imports checks it):
 
     progress
-    codequality | diff | github | history | jsonout | sarif | status | text
+    codequality | completion | diff | github | history | jsonout | sarif | status | text
     fingerprints
 """
 
@@ -48,7 +49,8 @@ FORMAT_CHOICES = ("auto", *REPORTERS)
 MACHINE_FORMATS = frozenset(name for name, cls in REPORTERS.items() if cls.machine_readable)
 
 
-def reporter_for(name: str, environ: Mapping[str, str]) -> Reporter:
+def reporter_for(name: str, environ: Mapping[str, str], color: bool = False) -> Reporter:
+    """`color`: paint the text format (the others never are)."""
     if name == "auto":
         name = "github" if environ.get("GITHUB_ACTIONS") == "true" else "text"
-    return REPORTERS[name]()
+    return TextReporter(color) if name == TextReporter.name else REPORTERS[name]()

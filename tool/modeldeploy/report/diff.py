@@ -15,7 +15,7 @@ from typing import Any
 
 import jinja2
 
-from ..results.diff import WORKING_TREE, DeploymentDiff, DiffResult, SideProblem
+from ..results.diff import BASE, WORKING_TREE, DeploymentDiff, DiffResult, SideProblem
 from ..safe_output import escape, json_text
 
 FORMATS = ("text", "markdown", "json")
@@ -36,10 +36,14 @@ def format_report(name: str, result: DiffResult, *, color: bool = False,
     return format_text(result, color)
 
 
-def format_problem(problem: SideProblem) -> str:
-    """One line (escaped, see safe_output.py), without its line break."""
+def format_problem(problem: SideProblem, result: DiffResult) -> str:
+    """One line (escaped, see safe_output.py), without its line break: `path:line:col: ...` first,
+    as every other command prints it (editors and CI problem matchers read that), then which side
+    it is from when that is not the working tree: ` (at --base REF)`, ` (at --head REF)`."""
     d = problem.diagnostic
-    return escape(f"{problem.side}: {d.path}:{d.line}:{d.column}: {d.severity.value}: {d.message} [{d.rule}]")
+    ref = result.base if problem.side == BASE else result.head
+    side = "" if ref == WORKING_TREE else f" (at --{problem.side} {ref})"
+    return escape(f"{d.path}:{d.line}:{d.column}: {d.severity.value}: {d.message} [{d.rule}]{side}")
 
 
 def _show_command(result: DiffResult, deployment: DeploymentDiff) -> str:
@@ -47,7 +51,7 @@ def _show_command(result: DiffResult, deployment: DeploymentDiff) -> str:
     return shlex.join(["modeldeploy", "diff", "--base", result.base, *head, deployment.config])
 
 
-def _totals(result: DiffResult) -> str:
+def totals(result: DiffResult) -> str:
     changed = len(result.deployments)
     added = sum(d.added_lines for d in result.deployments)
     removed = sum(d.removed_lines for d in result.deployments)
@@ -89,7 +93,7 @@ def format_text(result: DiffResult, color: bool = False) -> str:
         same = f" ({result.unchanged} re-rendered, identical)" if result.unchanged else ""
         out.append(escape(f"no deployment changes between {result.base} and {result.head}{same}"))
     else:
-        out.append(escape(f"{result.base} -> {result.head}: {_totals(result)}"))
+        out.append(escape(f"{result.base} -> {result.head}: {totals(result)}"))
     return "\n".join(out) + "\n"
 
 
@@ -231,7 +235,7 @@ def _fair_shares(sizes: list[int], budget: int | None) -> list[float]:
 def _render_markdown(result: DiffResult, blocks: list[_Block] | None) -> str:
     problems = result.problems
     return _template().render(
-        marker=COMMENT_MARKER, result=result, blocks=blocks, totals=_totals(result),
+        marker=COMMENT_MARKER, result=result, blocks=blocks, totals=totals(result),
         problems=problems[:MAX_PROBLEMS_SHOWN], problems_hidden=max(0, len(problems) - MAX_PROBLEMS_SHOWN),
         limit=COMMENT_LIMIT,
     )

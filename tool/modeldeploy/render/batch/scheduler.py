@@ -99,6 +99,7 @@ Task = SingleTask | BatchTask
 
 def render_many(helm: helm_runner.Helm, releases: Sequence[Release], kubernetes_version: str,
                 jobs: int | None = None, batch: bool = True, deadline: Deadline | None = None,
+                api_versions: tuple[str, ...] = (),
                 ) -> Iterator[tuple[int, RenderOutcome]]:
     """Render every release; yields (index in `releases`, outcome) as results come in.
 
@@ -110,7 +111,8 @@ def render_many(helm: helm_runner.Helm, releases: Sequence[Release], kubernetes_
     with processes.temporary_directory("modeldeploy-batch-") as tmp:
         pool = cf.ThreadPoolExecutor(max_workers=jobs)
         try:
-            yield from _Scheduler(helm, releases, kubernetes_version, jobs, batch, pool, tmp, deadline).run()
+            yield from _Scheduler(helm, releases, kubernetes_version, jobs, batch, pool, tmp, deadline,
+                                  api_versions).run()
         except OSError as exc:  # writing the wrapper charts and values files: a full TMPDIR...
             processes.kill_running()
             raise ToolError(f"cannot write helm's input files in {tmp}: {exc.strerror or exc} (TMPDIR "
@@ -125,8 +127,9 @@ def render_many(helm: helm_runner.Helm, releases: Sequence[Release], kubernetes_
 class _Scheduler:
     def __init__(self, helm: helm_runner.Helm, releases: Sequence[Release], kubernetes_version: str,
                  jobs: int, batch: bool, pool: cf.ThreadPoolExecutor, tmp: Path, deadline: Deadline,
-                 ) -> None:
+                 api_versions: tuple[str, ...] = ()) -> None:
         self.helm, self.releases, self.kube = helm, releases, kubernetes_version
+        self.api_versions = api_versions
         self.jobs, self.pool, self.tmp = jobs, pool, tmp
         self.batch, self.deadline = batch, deadline
         self.pending: dict[cf.Future[Any], Task] = {}  # of RenderOutcome or TemplateOutput
@@ -135,7 +138,8 @@ class _Scheduler:
 
     # tasks -----------------------------------------------------------------------------------
     def _single(self, index: int, verifies: ChartRun | None = None) -> None:
-        future = self.pool.submit(render_release, self.helm, self.releases[index], self.kube, self.deadline)
+        future = self.pool.submit(render_release, self.helm, self.releases[index], self.kube, self.deadline,
+                                  self.api_versions)
         self.pending[future] = SingleTask(index, verifies)
 
     def _batch(self, run: ChartRun, items: list[Item]) -> None:
@@ -152,7 +156,7 @@ class _Scheduler:
         future = self.pool.submit(helm_runner.template, self.helm, release="mdb-batch",
                                   chart_dir=run.wrapper.directory, namespace=items[0].release.namespace,
                                   values_file=values_file, kube_version=self.kube,
-                                  deadline=self.deadline)
+                                  deadline=self.deadline, api_versions=self.api_versions)
         self.pending[future] = BatchTask(run, items)
 
     # planning --------------------------------------------------------------------------------
