@@ -93,6 +93,10 @@ def _jobs_option(parser: argparse.ArgumentParser) -> None:
                         help="helm processes (and checking processes) at once, 1 to 64; checking "
                              "processes at most max(8, the usable CPUs) (default: the usable CPUs, "
                              "at most 8)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="render every config with helm, neither reading nor filling the render cache "
+                             "(default: helm's outputs are reused from $MODELDEPLOY_RENDER_CACHE, else "
+                             "the user's cache folder; MODELDEPLOY_RENDER_CACHE=off disables it)")
 
 
 def _timeout_option(parser: argparse.ArgumentParser) -> None:
@@ -241,6 +245,7 @@ def _options(args: argparse.Namespace) -> pipeline.Options:
         shard=_shard(args),
         deadline=processes.Deadline.after(args.timeout) if getattr(args, "timeout", None) else None,
         strict=getattr(args, "strict", False),
+        cache=not getattr(args, "no_cache", False),
     )
 
 
