@@ -22,7 +22,11 @@ from modeldeploy.config import go_regex
 from modeldeploy.config.yaml_loader import load_yaml_file
 from modeldeploy.manifests.check import DEFAULT_DRAFT, check_manifests
 from modeldeploy.manifests.parse import parse_manifests
-from modeldeploy.manifests.schema_registry import DEFAULT_KUBERNETES_VERSION, SchemaRegistry, default_locations
+from modeldeploy.manifests.schema_registry import (
+    DEFAULT_KUBERNETES_VERSION,
+    SchemaRegistry,
+    default_locations,
+)
 
 DATA = REPO_ROOT / "tests" / "data"
 GOLDEN = sorted((REPO_ROOT / "tests" / "golden" / "render").rglob("*.yaml"))

@@ -19,7 +19,8 @@ from modeldeploy.manifests import parse
 from modeldeploy.manifests.parse import parse_manifests, parse_stream
 
 MANIFESTS = sorted(p for p in [*(REPO_ROOT / "tests" / "golden").rglob("*.yaml"),
-                    *(REPO_ROOT / "tests" / "data").rglob("*.yaml")] if p.is_file() and p.stat().st_size < 2**20)
+                               *(REPO_ROOT / "tests" / "data").rglob("*.yaml")]
+                   if p.is_file() and p.stat().st_size < 2**20)
 
 
 def same(a: Any, b: Any, seen: set[tuple[int, int]] | None = None) -> bool:
@@ -33,10 +34,10 @@ def same(a: Any, b: Any, seen: set[tuple[int, int]] | None = None) -> bool:
             return True
         seen.add((id(a), id(b)))
     if isinstance(a, dict):
-        return list(a) == list(b) and all(same(k, l, seen) for k, l in zip(a, b)) \
+        return list(a) == list(b) and all(same(x, y, seen) for x, y in zip(a, b, strict=True)) \
             and all(same(a[k], b[k], seen) for k in a)
     if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y, seen) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same(x, y, seen) for x, y in zip(a, b, strict=True))
     if isinstance(a, float) and math.isnan(a):
         return math.isnan(b)
     return bool(a == b)
@@ -108,11 +109,14 @@ def test_texts_built_to_defeat_templates(text: str) -> None:
 
 def test_random_mutations_of_helm_output() -> None:
     rng = random.Random(11)
-    seeds = [p.read_text("utf-8") for p in sorted((REPO_ROOT / "tests" / "golden" / "render").rglob("*.yaml"))]
+    golden = REPO_ROOT / "tests" / "golden" / "render"
+    seeds = [p.read_text("utf-8") for p in sorted(golden.rglob("*.yaml"))]
     snippets = ['"', "'", "\\", '"a\\nb"', "'it''s'", '"x"', "''", '""', "&a ", "*a", "!!int ", "!!str ",
-                "<<: ", '# "c" ', "#", "\t", "\x01", "\ue000", '"\ue000"', ' "q" "r"', '{a: "b"}', "|\n  \"lit\"\n",
+                "<<: ", '# "c" ', "#", "\t", "\x01", "\ue000", '"\ue000"', ' "q" "r"', '{a: "b"}',
+                "|\n  \"lit\"\n",
                 "---\n", "? \"k\"\n: v\n", '"dup": 1\n"dup": 2\n', "yes", "0123", "1e3", ".inf", "~",
-                "2024-01-02", ": ", "- ", "\n", "\r\n", "\u2028", "\x85", "\ufeff", '"unterminated', "'a\nb'",
+                "2024-01-02", ": ", "- ", "\n", "\r\n", "\u2028", "\x85", "\ufeff", '"unterminated',
+                "'a\nb'",
                 "é", "😀", '"\\x41"']
     for _ in range(1500):
         text = rng.choice(seeds)

@@ -36,15 +36,18 @@ def setup(tmp_path: Path) -> tuple[Path, Path, Path]:
     return root, fake_helm(tmp_path / "bin", "helm", PASS_THROUGH), tmp_path / "cache"
 
 
-def render(run_cli: RunCli, root: Path, helm: Path, cache: Path | str, out: str, *extra: str) -> dict[str, bytes]:
+def render(run_cli: RunCli, root: Path, helm: Path, cache: Path | str, out: str, *extra: str,
+           ) -> dict[str, bytes]:
     result = run_cli(["render", "-o", out, *extra], cwd=root, helm=helm,
                      env={"MODELDEPLOY_RENDER_CACHE": str(cache)})
     assert result.returncode == 0, result.stderr
     return tree(root / out)
 
 
-def test_hit_renders_nothing_with_helm_and_writes_the_same_bytes(run_cli: RunCli, setup: tuple[Path, Path, Path],
-                                                                  ) -> None:
+Setup = tuple[Path, Path, Path]
+
+
+def test_hit_renders_nothing_with_helm_and_writes_the_same_bytes(run_cli: RunCli, setup: Setup) -> None:
     root, helm, cache = setup
     plain = render(run_cli, root, helm, "off", "plain")
     calls = len(helm_calls(helm))

@@ -11,10 +11,10 @@ whether it is valid in ~5 µs. Rules that keep every diagnostic exactly what jso
   its validator class), formats are not checked (jsonschema here checks none), references are
   served from disk as schema_registry serves them and never fetched. Not trusted: a schema with
   `multipleOf` other than an integer (float division differs), patterns with escapes or
-  syntax whose meaning differs between Python's re, Go's regexp and Rust's ECMA-style regex
+  syntax whose meaning differs between Python's re, Go's regexp and Rust's regex
   (`\\s \\b \\D \\p`, `(?` flags, POSIX classes; `\\d \\w` are ASCII in Rust, so at most
-  stricter), and, for schemas with bounds on numbers not only integers, values holding a non-finite float (Rust
-  lets `inf` pass `maximum`).
+  stricter), and, for schemas with bounds on numbers (not only integers), values holding
+  a non-finite float (Rust lets `inf` pass `maximum`).
 - jsonschema-rs is optional (no wheel on some platforms): without it every answer is None.
 
 tests/test_fast_schema.py runs both paths over every manifest and config of the tests and
@@ -144,7 +144,8 @@ def _for_file(path: str, default_draft: str) -> Any:
     if not isinstance(schema, dict):
         return _NO_FAST_PATH
     schema = {"$id": Path(path).resolve().as_uri(), **schema} if "$id" not in schema else schema
-    draft = schema.get("$schema") if isinstance(schema.get("$schema"), str) else default_draft
+    declared = schema.get("$schema")
+    draft = declared if isinstance(declared, str) else default_draft
     return build(schema, draft, str(Path(path).parent)) or _NO_FAST_PATH
 
 

@@ -23,14 +23,15 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from .. import fast_schema
 from ..diagnostics import Diagnostic, declared_in
 from . import go_regex
 from .yaml_loader import JsonPath, LoadedYaml, excerpt, helm_display, misread_number, resolve_plain
+
+if TYPE_CHECKING:  # jsonschema is imported when a document fails the fast path
+    import jsonschema
 
 _declare = declared_in(__doc__, __name__)
 RULE_UNKNOWN_KEY = _declare("schema-unknown-key")

@@ -191,7 +191,7 @@ def parse_manifests(text: str, shared: list[Any] | None = None) -> list[Any]:
         return parse_stream(text, shared)
     parts = _QUOTED.split(text)
     doubles, singles = parts[1::3], parts[2::3]
-    values = [d if d is not None else s.replace("''", "'") for d, s in zip(doubles, singles)]
+    values = [d if d is not None else s.replace("''", "'") for d, s in zip(doubles, singles, strict=True)]
     if any(len(value) > MAX_QUOTED for value in values):
         return parse_stream(text, shared)
     skeleton = _SKELETON_QUOTE.join(parts[0::3])

@@ -18,14 +18,14 @@ import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
-
-import jsonschema
-import referencing
-import referencing.jsonschema
+from typing import TYPE_CHECKING, Any
 
 from ..diagnostics import ToolError
 from ..schema_store import schemas_dir
+
+if TYPE_CHECKING:  # imported on first use: `validate` never needs them (cli reads this module)
+    import jsonschema
+    import referencing
 
 DEFAULT_KUBERNETES_VERSION = "1.35.0"
 KSERVE_LOCATION_TEMPLATE = "{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json"
@@ -115,6 +115,10 @@ def _load_json(path: Path) -> Any:
 
 @cache
 def _registry(schema_dir: str) -> referencing.Registry[Any]:
+    import referencing
+    import referencing.exceptions
+    import referencing.jsonschema
+
     def retrieve(uri: str) -> referencing.Resource[Any]:
         if uri.startswith(K8S_ID_PREFIX):
             local = Path(schema_dir) / uri[len(K8S_ID_PREFIX):]
@@ -130,6 +134,9 @@ def _registry(schema_dir: str) -> referencing.Registry[Any]:
 
 @lru_cache(maxsize=256)
 def _compiled(path: str) -> jsonschema.protocols.Validator:
+    import jsonschema
+    import jsonschema.validators
+
     schema = _load_json(Path(path))
     if not isinstance(schema, dict):
         raise ToolError(f"schema {path}: not a JSON schema (its top level is not an object)")

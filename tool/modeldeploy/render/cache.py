@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -97,10 +98,8 @@ class RenderCache:
     def _failed(self) -> None:
         self.pending = []
         if self.connection is not None:
-            try:
+            with contextlib.suppress(sqlite3.Error):
                 self.connection.close()
-            except sqlite3.Error:
-                pass
         self.connection = None
 
     def helm_identity(self, helm_path: str, version: str) -> bytes | None:
@@ -187,7 +186,7 @@ class RenderCache:
                 with self.connection:
                     self.connection.executemany(
                         "insert or replace into entry (key, body, sha256, used, size) values (?, ?, ?, ?, ?)",
-                        [(key, body, checksum, used, len(body)) for key, body, checksum, used in self.pending])
+                        [(key, body, digest, used, len(body)) for key, body, digest, used in self.pending])
                     self._trim(max_bytes())
             self.connection.close()
         except sqlite3.Error:
@@ -235,7 +234,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         connection.execute("pragma synchronous=normal")
         for statement in _SCHEMA:
             connection.execute(statement)
-        connection.isolation_level = ""  # `with connection:` = one transaction
+        connection.isolation_level = "DEFERRED"  # `with connection:` = one transaction
     except BaseException:
         connection.close()
         raise
