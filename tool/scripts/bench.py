@@ -409,8 +409,24 @@ def run_bench(n: int, repeat: int, output: Path | None, helm: str, kubernetes_ve
     if output is not None:
         from modeldeploy.fileio import write_atomic
 
-        write_atomic(output, table)
+        write_atomic(output, table + kept_sections(output))
     return table
+
+
+KEPT_HEADING = "## Before and after"  # written by people, kept when the table is regenerated
+
+
+def kept_sections(output: Path) -> str:
+    """The hand-written "Before and after" section of the previous file, if any."""
+    try:
+        old = output.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    start = old.find(KEPT_HEADING)
+    if start < 0:
+        return ""
+    end = old.find("\n## ", start + len(KEPT_HEADING))
+    return "\n" + old[start:end if end >= 0 else len(old)].rstrip("\n") + "\n"
 
 
 def goals(rows: dict[str, Row], n: int, scale: int) -> list[str]:
