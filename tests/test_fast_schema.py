@@ -174,3 +174,10 @@ def test_without_jsonschema_rs_same_diagnostics(registry: SchemaRegistry, monkey
         fast_schema._for_file.cache_clear()
     assert without == with_fast
     assert any(with_fast) and not all(with_fast)
+
+
+def test_kind_too_long_for_a_file_name_has_no_schema(registry: SchemaRegistry) -> None:
+    # Found by the mutations above: expanding the location gave a file name over 255 bytes.
+    text = f"apiVersion: serving.kserve.io/v1beta1\nkind: {'x' * 300}\nmetadata:\n  name: a\n"
+    problems = check_manifests(text, "out.yaml", registry, None)
+    assert [p.rule for p in problems] == ["manifest-no-schema"]

@@ -89,8 +89,11 @@ class SchemaRegistry:
     def find(self, api_version: str, kind: str) -> SchemaRef | None:
         for location in self.locations:
             path = Path(expand(location, api_version, kind, self.kubernetes_version))
-            if path.is_file():
-                return SchemaRef(path, location)
+            try:
+                if path.is_file():
+                    return SchemaRef(path, location)
+            except OSError:  # a name too long for a file name (a 300-character kind): no schema
+                continue
         return None
 
     def validator(self, ref: SchemaRef) -> jsonschema.protocols.Validator:
