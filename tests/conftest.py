@@ -18,6 +18,10 @@ import pytest
 
 from modeldeploy.render import helm_install
 
+# The render cache (render/cache.py) is off in the tests: many count on helm being run.
+# tests/test_render_cache.py turns it on, in a folder of its own per test.
+os.environ["MODELDEPLOY_RENDER_CACHE"] = "off"
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HELM_MAJORS = ("4", "3")
 

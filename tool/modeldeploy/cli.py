@@ -187,6 +187,13 @@ def _jobs_option(parser: argparse.ArgumentParser, help_text: str) -> None:
     parser.add_argument("--jobs", "-j", type=_jobs, metavar="N", help=help_text)
 
 
+def _cache_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-cache", action="store_true",
+                        help="render every config with helm, neither reading nor filling the render cache "
+                             "(default: helm's outputs are reused from $MODELDEPLOY_RENDER_CACHE, else "
+                             "the user's cache folder; MODELDEPLOY_RENDER_CACHE=off disables it)")
+
+
 def _timeout_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=_seconds, default=processes.DEFAULT_TIMEOUT_SECONDS,
                         metavar="SECONDS", help="deadline for the whole run's helm processes; what is "
@@ -270,6 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "modeldeploy did not write stay) and changes in one step, only when the "
                              "run succeeds (a report format is --format, not -o)")
     _timeout_option(render)
+    _cache_option(render)
     _helm_target_options(render)
 
     canary = sub.add_parser("canary", help="move canary traffic of one deployment (edits its config.yaml)",
@@ -361,6 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     _helm_target_options(diff)
     _jobs_option(diff, HELM_JOBS)
     _timeout_option(diff)
+    _cache_option(diff)
 
     _check_parser(sub)
     # (new subcommands: add their parser above this line; sub.add_parser(..., examples=[...]) gives
@@ -455,6 +464,7 @@ def _options(args: argparse.Namespace) -> pipeline.Options:
         shard=_shard(args),
         deadline=processes.Deadline.after(args.timeout) if getattr(args, "timeout", None) else None,
         strict=getattr(args, "strict", False),
+        cache=not getattr(args, "no_cache", False),
     )
 
 

@@ -43,6 +43,7 @@ class Options:
     shard: tuple[int, int] | None = None  # (I, N): only the I-th of N shards (1-based)
     deadline: Deadline | None = None  # for every helm process of the run (default: 600 s from its start)
     strict: bool = False  # warnings fail the run: then output_dir is left as it was
+    cache: bool = True  # helm's outputs from the render cache (render/cache.py); --no-cache: False
 
 
 def request(paths: list[str], options: Options, cwd: Path) -> CheckRequest:
@@ -131,8 +132,8 @@ def render_checked(paths: list[str], options: Options, cwd: Path, helm: Helm | N
                                   kubernetes_version, workers, len(renderable), deadline)
         releases = [_release(check) for check in renderable]
         outcomes = render_many(helm, releases, kubernetes_version, jobs=options.jobs,
-                               deadline=deadline, api_versions=options.api_versions) \
-            if helm is not None else []
+                               deadline=deadline, api_versions=options.api_versions,
+                               cache=options.cache) if helm is not None else []
         for index, outcome in outcomes:
             result.diagnostics.extend(renderable[index].rules.apply(outcome.diagnostics))
             if outcome.manifests is None:  # helm failed: nothing to check

@@ -23,8 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
-import jsonschema
+from typing import TYPE_CHECKING
 
 from .. import schema_store
 from ..diagnostics import Diagnostic, Severity, declared_in
@@ -32,6 +31,9 @@ from . import go_regex
 from .discovery import ENVIRONMENT_FILENAME, display_path, outside_repository
 from .schema_diagnostics import schema_diagnostics
 from .yaml_loader import RULE_IO, excerpt, load_yaml_file
+
+if TYPE_CHECKING:  # jsonschema is imported when a document fails the fast path
+    import jsonschema
 
 PRODUCTION_NAMES = frozenset({"prod", "production"})
 _declare = declared_in(__doc__, __name__)

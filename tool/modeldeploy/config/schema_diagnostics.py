@@ -23,13 +23,15 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-
+from .. import fast_schema
 from ..diagnostics import Diagnostic, declared_in
 from . import go_regex
 from .yaml_loader import JsonPath, LoadedYaml, excerpt, helm_display, misread_number, resolve_plain
+
+if TYPE_CHECKING:  # jsonschema is imported when a document fails the fast path
+    import jsonschema
 
 _declare = declared_in(__doc__, __name__)
 RULE_UNKNOWN_KEY = _declare("schema-unknown-key")
@@ -101,9 +103,11 @@ def schema_diagnostics(loaded: LoadedYaml, validator: jsonschema.protocols.Valid
     problems: list[Diagnostic] = []
     seen: set[Diagnostic] = set()
     root = validator.schema if isinstance(validator.schema, dict) else {}
-    nested = _nested_keys(root, root)
+    # Valid (most configs): jsonschema-rs says so in microseconds; else jsonschema's messages.
+    known_valid = fast_schema.schema_is_valid(validator.schema, _draft_of(validator), loaded.value)
+    nested = {} if known_valid else _nested_keys(root, root)
     skip: list[JsonPath] = []  # paths with a diagnostic already, or where no number belongs
-    for err in validator.iter_errors(loaded.value):
+    for err in () if known_valid else validator.iter_errors(loaded.value):
         for subject, diagnostic in _convert(loaded, err, tuple(err.absolute_path), nested):
             if err.validator == "type":
                 skip.append(subject)
@@ -126,6 +130,11 @@ def schema_diagnostics(loaded: LoadedYaml, validator: jsonschema.protocols.Valid
                                                 number_form_message(path[-1], info.raw or "",
                                                                     info.tag, value, reason)))
     return problems
+
+
+def _draft_of(validator: Any) -> str:
+    meta = getattr(validator, "META_SCHEMA", None) or {}
+    return str(meta.get("$schema") or meta.get("$id") or "")
 
 
 def number_form_message(key: Any, raw: str, tag: str, value: Any, reason: str) -> str:

@@ -32,14 +32,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-
-import jsonschema
+from typing import TYPE_CHECKING
 
 from .. import schema_store
 from ..diagnostics import Diagnostic, Rule, Severity, ToolError, declared_in
 from . import go_regex
 from .schema_diagnostics import schema_diagnostics, suggest
 from .yaml_loader import MAX_BYTES, load_yaml_file
+
+if TYPE_CHECKING:  # jsonschema is imported when a document fails the fast path
+    import jsonschema
 
 _declare = declared_in(__doc__, __name__)
 RULE_DISABLE_COMMENT = _declare("disable-comment")

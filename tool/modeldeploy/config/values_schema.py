@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-
-import jsonschema
+from typing import TYPE_CHECKING
 
 from .. import schema_store
 from . import go_regex
+
+if TYPE_CHECKING:  # jsonschema is imported when a document fails the fast path
+    import jsonschema
 
 
 def validator_for(chart_dir: Path | None) -> jsonschema.protocols.Validator:

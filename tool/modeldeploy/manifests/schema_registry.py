@@ -18,14 +18,14 @@ import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
-
-import jsonschema
-import referencing
-import referencing.jsonschema
+from typing import TYPE_CHECKING, Any
 
 from ..diagnostics import ToolError
 from ..schema_store import schemas_dir
+
+if TYPE_CHECKING:  # imported on first use: `validate` never needs them (cli reads this module)
+    import jsonschema
+    import referencing
 
 DEFAULT_KUBERNETES_VERSION = "1.35.0"
 KSERVE_LOCATION_TEMPLATE = "{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json"
@@ -114,8 +114,11 @@ class SchemaRegistry:
     def find(self, api_version: str, kind: str) -> SchemaRef | None:
         for location in self.locations:
             path = Path(expand(location, api_version, kind, self.kubernetes_version))
-            if path.is_file():
-                return SchemaRef(path, location)
+            try:
+                if path.is_file():
+                    return SchemaRef(path, location)
+            except OSError:  # a name too long for a file name (a 300-character kind): no schema
+                continue
         return None
 
     def validator(self, ref: SchemaRef) -> jsonschema.protocols.Validator:
@@ -140,6 +143,10 @@ def _load_json(path: Path) -> Any:
 
 @cache
 def _registry(schema_dir: str) -> referencing.Registry[Any]:
+    import referencing
+    import referencing.exceptions
+    import referencing.jsonschema
+
     # Cached: a validator keeps the registry it was built with, so without the cache every
     # object of a core kind would read and parse `_definitions.json` (2 MB) again.
     @cache
@@ -158,6 +165,9 @@ def _registry(schema_dir: str) -> referencing.Registry[Any]:
 
 @lru_cache(maxsize=256)
 def _compiled(path: str) -> jsonschema.protocols.Validator:
+    import jsonschema
+    import jsonschema.validators
+
     schema = _load_json(Path(path))
     if not isinstance(schema, dict):
         raise ToolError(f"schema {path}: not a JSON schema (its top level is not an object)")

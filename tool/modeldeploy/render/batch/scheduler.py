@@ -38,6 +38,7 @@ from ... import processes
 from ...diagnostics import InternalError, ToolError
 from ...parallel import MAX_JOBS, default_jobs
 from ...processes import Deadline
+from .. import cache as render_cache
 from .. import helm as helm_runner
 from ..single import Release, RenderOutcome, outcome, render_release
 from . import wrapper
@@ -99,13 +100,44 @@ Task = SingleTask | BatchTask
 
 def render_many(helm: helm_runner.Helm, releases: Sequence[Release], kubernetes_version: str,
                 jobs: int | None = None, batch: bool = True, deadline: Deadline | None = None,
-                api_versions: tuple[str, ...] = (),
+                api_versions: tuple[str, ...] = (), cache: bool = False,
                 ) -> Iterator[tuple[int, RenderOutcome]]:
     """Render every release; yields (index in `releases`, outcome) as results come in.
 
     Each outcome is what `single.render_release` gives for that release alone. No helm
     process runs past `deadline` (default: processes.DEFAULT_TIMEOUT_SECONDS from now).
+    With `cache`, outputs in the render cache (render/cache.py) come first, without helm;
+    only the others are rendered, and stored.
     """
+    store = render_cache.open_cache(cache) if releases else None
+    if store is None:
+        yield from _render_all(helm, releases, kubernetes_version, jobs, batch, deadline, api_versions)
+        return
+    try:
+        keys = store.keys(helm.path, helm.version, kubernetes_version, api_versions,
+                          [(r.name, r.namespace, r.values_file, r.chart_dir) for r in releases])
+        hits = store.get_many([key for key in keys if key is not None])
+        misses = []
+        for index, key in enumerate(keys):
+            if key is not None and key in hits:
+                yield index, RenderOutcome(hits[key], [])
+            else:
+                misses.append(index)
+        rendered = _render_all(helm, [releases[i] for i in misses], kubernetes_version, jobs, batch, deadline,
+                               api_versions)
+        for position, result in rendered:
+            index = misses[position]
+            key = keys[index]
+            if key is not None and result.manifests is not None and not result.diagnostics:
+                store.put(key, result.manifests)
+            yield index, result
+    finally:
+        store.close()
+
+
+def _render_all(helm: helm_runner.Helm, releases: Sequence[Release], kubernetes_version: str,
+                jobs: int | None, batch: bool, deadline: Deadline | None, api_versions: tuple[str, ...],
+                ) -> Iterator[tuple[int, RenderOutcome]]:
     jobs = max(1, min(MAX_JOBS, jobs or default_jobs()))
     deadline = deadline or Deadline.after(processes.DEFAULT_TIMEOUT_SECONDS)
     with processes.temporary_directory("modeldeploy-batch-") as tmp:
