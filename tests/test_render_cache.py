@@ -1,6 +1,6 @@
 """The render cache (render/cache.py) with the real CLI and the real helm, wrapped by a script that
 notes every `helm template` call: a second run renders nothing with helm and writes the same bytes;
-a change of the chart, of a config or of helm is a miss; a corrupt entry or a damaged database
+a change of the chart, of a config, of helm, of the kube or API versions is a miss; a corrupt entry or a damaged database
 file is a miss, never an error; concurrent runs share one cache; `--no-cache` and
 MODELDEPLOY_RENDER_CACHE=off keep away from it; the size bound holds."""
 
@@ -79,6 +79,13 @@ def test_miss_when_a_config_the_chart_or_helm_changes(run_cli: RunCli, setup: tu
     other = fake_helm(tmp_path / "bin2", "helm", PASS_THROUGH + "# another binary\n")
     render(run_cli, root, other, cache, "helm-changed")
     assert len(helm_calls(other)) >= 1 and entries(cache) == 3 * COUNT + 1
+    calls = len(helm_calls(other))
+    render(run_cli, root, other, cache, "kube-version-changed", "--kube-version", "1.31.0")
+    assert len(helm_calls(other)) > calls and entries(cache) == 4 * COUNT + 1
+    calls = len(helm_calls(other))
+    render(run_cli, root, other, cache, "api-versions-changed", "--kube-version", "1.31.0",
+           "--api-versions", "monitoring.coreos.com/v1")
+    assert len(helm_calls(other)) > calls and entries(cache) == 5 * COUNT + 1
 
 
 def test_corrupt_entry_and_damaged_file_are_misses(run_cli: RunCli, setup: tuple[Path, Path, Path]) -> None:

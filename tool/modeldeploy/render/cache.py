@@ -1,8 +1,8 @@
 """A content-addressed cache of helm's output, shared by the runs of one user (or one CI cache).
 
 - Key: sha256 over a format version, helm's identity (sha256 of the binary and its version:
-  its built-in capabilities and defaults come from it), the kube version and API versions, the release name and
-  namespace, the values file's bytes (helm parses them itself), and the chart's digest: every
+  its built-in capabilities and defaults come from it), the kube version and API versions, the
+  release name and namespace, the values file's bytes (helm parses them itself), and the chart's digest: every
   regular file under the chart folder, symlinks followed as helm's loader follows them, by
   relative path and bytes (more than helm loads: an edited README only costs a miss). The
   chart's absolute path is not in the key: a CI checkout elsewhere still hits.
@@ -34,7 +34,8 @@ from pathlib import Path
 
 from ..fileio import cache_dir
 
-FORMAT = b"modeldeploy-render-cache-2 template --namespace --values --kube-version --api-versions"  # bump on change
+# bump on change
+FORMAT = b"modeldeploy-render-cache-2 template --namespace --values --kube-version --api-versions"
 FILE_NAME = "render-cache.sqlite3"
 MAX_BYTES = 256 * 2**20
 BUSY_TIMEOUT_SECONDS = 10.0
