@@ -38,7 +38,7 @@ def assemble(root: Path, variant: str | None = None) -> Path:
     mlops-helmcharts (as the README says), and a variant's files laid over them."""
     for name in REPOSITORIES:
         shutil.copytree(FIXTURE / name, root / name)
-    shutil.copytree(THIS_CHART, root / "mlops-helmcharts" / "charts" / "model-deployment" / "music-transformer")
+    shutil.copytree(THIS_CHART, root / "mlops-helmcharts/charts/model-deployment/music-transformer")
     if variant:
         overlay = FIXTURE / "variants" / variant
         for path in overlay.rglob("*"):
@@ -98,12 +98,13 @@ def test_every_config_renders_the_same_under_helm_4_and_3_and_lints(tmp_path: Pa
             done = template(helm_path(major), root, config, tmp_path)
             assert done.returncode == 0, (major, config, done.stderr)
             outputs.add(done.stdout)
-            lint = helm(helm_path(major), "lint", "--strict", str(chart_dir), "-n", namespace, "-f", str(config),
-                        home=tmp_path)
+            lint = helm(helm_path(major), "lint", "--strict", str(chart_dir), "-n", namespace,
+                        "-f", str(config), home=tmp_path)
             assert lint.returncode == 0, (major, config, lint.stdout, lint.stderr)
         assert len(outputs) == 1, config  # byte for byte
         kinds = sorted(doc["kind"] for doc in yaml.safe_load_all(outputs.pop()) if doc)
-        assert kinds == (KEDA_KINDS if "keda: true" in config.read_text() else KINDS[chart_name(chart_dir)]), config
+        keda = "keda: true" in config.read_text()
+        assert kinds == (KEDA_KINDS if keda else KINDS[chart_name(chart_dir)]), config
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -114,7 +115,8 @@ def test_variant_gets_what_expected_json_measured(helm_bin: Path, variant: str, 
     assert config.is_file()
     for finding in expected["expect"]["findings"]:
         lines = (root / finding["file"]).read_text().splitlines()
-        assert 1 <= finding["line"] <= len(lines) and 1 <= finding["column"] <= len(lines[finding["line"] - 1]) + 1
+        assert 1 <= finding["line"] <= len(lines)
+        assert 1 <= finding["column"] <= len(lines[finding["line"] - 1]) + 1
     major = next(m for m in HELM_MAJORS if helm_path(m) == helm_bin)
     measured = expected["helm_measured"][helm_install.HELM_RELEASES[major].version]
     done = template(helm_bin, root, config, tmp_path)
@@ -139,7 +141,8 @@ def test_raw_chart_renders_the_issue_keys_as_nothing(helm4: Path, tmp_path: Path
     outputs = set()
     for variant in (None, "raw-serverless-canary-resources", "raw-canary-only"):
         root = assemble(tmp_path / (variant or "base"), variant)
-        done = template(helm4, root, root / "mlops-gitops/model-deployments/test/jukebox-raw/config.yaml", tmp_path)
+        config = root / "mlops-gitops/model-deployments/test/jukebox-raw/config.yaml"
+        done = template(helm4, root, config, tmp_path)
         assert done.returncode == 0, done.stderr
         outputs.add(done.stdout)
     assert len(outputs) == 1
@@ -165,7 +168,8 @@ def test_history_is_reproducible(tmp_path: Path) -> None:
     assert first == second
     assert list(first) == [f"step-{n:02d}" for n in range(1, 18)]
     for repo in REPOSITORIES:
-        assert git(tmp_path / "a" / repo, "rev-parse", "HEAD") == git(tmp_path / "b" / repo, "rev-parse", "HEAD")
+        assert git(tmp_path / "a" / repo, "rev-parse", "HEAD") == git(tmp_path / "b" / repo, "rev-parse",
+                                                                        "HEAD")
     ui = tmp_path / "a" / "jukebox-ui"
     assert "search_as_default" not in git(ui, "show", "v0.1:chart/values.schema.json")
     assert "search_as_default" in git(ui, "show", "main:chart/values.schema.json")

@@ -164,9 +164,10 @@ STEPS: list[Step] = [
          ["prod/jukebox: chart music-transformer-raw@v1 -> music-transformer@main; deployment mode "
           "RawDeployment -> Serverless; model 1a2b3c4d5e -> 7c0ffee123, all traffic to it at once"]),
     Step("prod: UI chart v0.1 -> main, feast-1.4 searching by default",
-         {f"{P}/jukebox-ui/config.yaml": ui("prod", "feast-1.4", "search_as_default: true\n", revision="main")},
-         ["prod/jukebox-ui: chart revision v0.1 -> main (new env var FEATURE_SEARCH_AS_DEFAULT, true); "
-          "Deployment image simple-1.2 -> feast-1.4"]),
+         {f"{P}/jukebox-ui/config.yaml": ui("prod", "feast-1.4", "search_as_default: true\n",
+                                            revision="main")},
+         ["prod/jukebox-ui: chart revision v0.1 -> main (new env var FEATURE_SEARCH_AS_DEFAULT, "
+          "true); Deployment image simple-1.2 -> feast-1.4"]),
     Step("prod: release rolled back to model 1a2b3c4d5e",
          {f"{P}/jukebox/config.yaml": this_chart_model("prod", "1a2b3c4d5e", "autoscaling: true\n")},
          ["prod/jukebox: model 7c0ffee123 -> 1a2b3c4d5e, all traffic to it at once (no canary)"]),
