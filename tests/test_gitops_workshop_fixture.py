@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from conftest import HELM_MAJORS, REPO_ROOT, helm_path
-from modeldeploy import helm_install
+from modeldeploy.render import helm_install
 
 FIXTURE = REPO_ROOT / "tests" / "data" / "gitops-workshop"
 THIS_CHART = REPO_ROOT / "charts" / "model-deployment" / "music-transformer"
