@@ -99,6 +99,37 @@ def catalog(rules: list[DocumentedRule] | None = None) -> str:
     return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
 
 
+CHART_SOURCES = {
+    "description": "Where the charts the configs name come from (as the ApplicationSet reads a config's "
+                   "repo_url and target_revision): each repository mapped to a local checkout.",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "default_repo_url": {"description": "The repo_url of a config that names none (the "
+                                             "ApplicationSet's default).", "type": "string", "minLength": 1},
+        "default_target_revision": {"description": "The target_revision of a config that names none.",
+                                    "type": "string", "minLength": 1},
+        "repositories": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["repo_url", "path"],
+                "properties": {
+                    "repo_url": {"description": "The repository, as configs name it.", "type": "string",
+                                 "minLength": 1},
+                    "path": {"description": "A local checkout of it, relative to the repository holding "
+                                            "the configs.", "type": "string", "minLength": 1},
+                },
+            },
+        },
+    },
+    "examples": [{"default_repo_url": "https://git.example.com/team-a/mlops-helmcharts.git",
+                  "repositories": [{"repo_url": "https://git.example.com/team-a/mlops-helmcharts.git",
+                                    "path": "../mlops-helmcharts"}]}],
+}
+
+
 def settings_schema(rules: list[DocumentedRule] | None = None) -> str:
     rules = collect_rules() if rules is None else rules
     properties: dict[str, object] = {}
@@ -127,6 +158,7 @@ def settings_schema(rules: list[DocumentedRule] | None = None) -> str:
                 "properties": properties,
                 "examples": [{"mutable-tag": "error", "directory-name": "off"}],
             },
+            "chart_sources": CHART_SOURCES,
         },
     }
     return json.dumps(schema, indent=2) + "\n"

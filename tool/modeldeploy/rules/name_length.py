@@ -23,6 +23,7 @@ from .name_format import DNS_1035
 
 RULE = Rule("name-length", Severity.ERROR, rule_doc(__doc__), __name__)
 OWNS = ()
+CHART_KEYS = ("name", "deployment_mode")
 DNS_LABEL_MAX = 63
 LONGEST_COMPONENT = "transformer"
 REVISION_SUFFIX = "-00001"

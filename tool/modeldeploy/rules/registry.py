@@ -24,14 +24,14 @@ from __future__ import annotations
 import difflib
 from types import ModuleType
 
-from ..config import discovery, environments, schema_diagnostics, settings_file, yaml_loader
+from ..config import discovery, environments, schema_diagnostics, settings_file, values_schema, yaml_loader
 from ..diagnostics import Rule
 from ..manifests import check, kubeconform, parse
 from ..render import single
 from . import SEMANTIC_RULES, duplicate_deployment
 
 DECLARING: tuple[ModuleType, ...] = (
-    yaml_loader, schema_diagnostics, discovery, environments, settings_file,
+    yaml_loader, schema_diagnostics, values_schema, discovery, environments, settings_file,
     *SEMANTIC_RULES, duplicate_deployment,
     single, parse, check, kubeconform,
 )
