@@ -13,7 +13,7 @@ ending with `|` goes on):
 
     registry
     canary_deployment_mode | canary_traffic_percent | chart_path | directory_name |
-        duplicate_deployment | mutable_tag | name_length
+        duplicate_deployment | mutable_tag | name_length | release_name
     name_format
     base
 """
@@ -30,6 +30,7 @@ from . import (
     mutable_tag,
     name_format,
     name_length,
+    release_name,
 )
 from .base import RuleContext
 
@@ -38,6 +39,7 @@ SEMANTIC_RULES: tuple[ModuleType, ...] = (
     chart_path,
     name_format,
     name_length,
+    release_name,
     canary_traffic_percent,
     canary_deployment_mode,
     mutable_tag,
