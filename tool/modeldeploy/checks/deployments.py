@@ -88,6 +88,7 @@ class DeploymentCheck:
     chart_dir: Path | None = None  # the chart it names, when that resolves
     rules: FileRules = NO_RULES  # its repository's rule settings and its disable comments
     roots: ChartRoots | None = None  # how its charts root was found (chart_sources.py)
+    chart_unusable: bool = False  # its chart's values.schema.json cannot be used (reported once per chart)
 
     @property
     def problems(self) -> list[Diagnostic]:
@@ -100,7 +101,7 @@ class DeploymentCheck:
     @property
     def valid(self) -> bool:
         """Readable and without errors (its environment's included): it may be rendered and edited."""
-        return self.loaded is not None and not any(
+        return self.loaded is not None and not self.chart_unusable and not any(
             d.severity is Severity.ERROR for d in (*self.diagnostics, *self.environment.diagnostics))
 
     @property
@@ -226,11 +227,15 @@ def _check(configs: list[ConfigFile], mine: set[ConfigFile] | None, env_dirs: li
 def _chart_problems(checks: list[DeploymentCheck], cwd: Path, settings: Settings) -> list[Diagnostic]:
     """The schema problems of the charts the configs name, once per chart (values_schema.py)."""
     found: list[Diagnostic] = []
+    unusable: set[Path] = set()
     for chart_dir in dict.fromkeys(check.chart_dir for check in checks if check.chart_dir is not None):
         path = chart_dir / "values.schema.json"
         problem = chart_schema_problem(chart_schema(chart_dir), display_path(path, cwd))
         if problem is not None:
             found += settings.settle(path, [problem], "")
+            unusable.add(chart_dir)
+    for check in checks:  # helm would refuse every config of it: nothing to render
+        check.chart_unusable = check.chart_dir in unusable
     return found
 
 

@@ -210,9 +210,9 @@ def values_problems(loaded: LoadedYaml, chart: ChartSchema, owned: tuple[JsonPat
         if chart.problem is None:
             line, column = loaded.position(("chart_path",))
             problems.append(RULE_NO_SCHEMA.at(loaded.path, line, column, (
-                f"chart {chart.name} has no values.schema.json: its values are not checked (a misspelt "
-                "key goes unnoticed); the manifests are still rendered and checked. Give the chart a "
-                "values.schema.json")))
+                f"chart {chart.name} has no values.schema.json, so its values are not checked (a misspelt "
+                "key goes unnoticed) while its manifests are still rendered and checked; add a "
+                "values.schema.json to the chart to check them")))
     else:
         coalesced = replace(loaded, value=coalesce(loaded.value, chart.defaults))
         found = [schema_diagnostics(coalesced, validator, owned, chart=chart.name, source_keys=SOURCE_KEYS)
