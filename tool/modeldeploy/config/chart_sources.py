@@ -23,6 +23,7 @@ without a trailing `/` or `.git`. Every revision of a mapped repository reads it
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,7 @@ class ChartSources:
         """`chart_sources` as its (schema-checked) YAML value; relative paths from `anchor`."""
         if not isinstance(entries, dict):
             return cls(file=file)
-        folders = tuple((same_repository(str(entry["repo_url"])), (anchor / str(entry["path"])).absolute())
+        folders = tuple((same_repository(str(entry["repo_url"])), Path(os.path.abspath(anchor / str(entry["path"]))))
                         for entry in entries.get("repositories") or []
                         if isinstance(entry, dict) and "repo_url" in entry and "path" in entry)
         default_url = entries.get("default_repo_url")
