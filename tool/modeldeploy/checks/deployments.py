@@ -31,6 +31,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TypeVar
 
+import yaml
+
 from ..config import sharding
 from ..config.discovery import (
     DEPLOYMENTS_DIRNAME,
@@ -49,7 +51,8 @@ from ..config.values_schema import ChartSchema, chart_schema, chart_schema_probl
 from ..config.yaml_loader import RULE_IO, LoadedYaml, load_yaml_file, load_yaml_text
 from ..diagnostics import Diagnostic, Severity
 from ..parallel import Workers
-from ..rules import SEMANTIC_RULES, RuleContext, duplicate_deployment
+from ..manifests.parse import parse_manifests
+from ..rules import RENDER_RULES, SEMANTIC_RULES, RuleContext, duplicate_deployment
 from .settings import NO_RULES, FileRules, Settings
 
 Progress = Callable[[int, int], None]  # (done, total), called as configs are checked
@@ -222,6 +225,20 @@ def _check(configs: list[ConfigFile], mine: set[ConfigFile] | None, env_dirs: li
         if mine is None or check.config in mine:
             check.diagnostics += check.rules.apply([diagnostic])
     return DeploymentSet(checks, others, reported, _chart_problems(checks, request.cwd, settings))
+
+
+def check_render(check: DeploymentCheck, manifests: str) -> list[Diagnostic]:
+    """The config against what its chart rendered (rules.RENDER_RULES: a canary or deployment mode
+    the config sets that the render does not carry), the repository's settings applied."""
+    values = check.loaded.value if check.loaded is not None else {}
+    if check.loaded is None or not any(key in values for key in ("canary", "deployment_mode")):
+        return []  # nothing to compare: the render is not parsed again
+    try:
+        objects = parse_manifests(manifests)
+    except (yaml.YAMLError, ValueError, RecursionError):  # the manifest checks report it
+        return []
+    chart = chart_schema(check.chart_dir).name if check.chart_dir is not None else "?"
+    return check.rules.apply([d for rule in RENDER_RULES for d in rule.check_rendered(check.loaded, objects, chart)])
 
 
 def _chart_problems(checks: list[DeploymentCheck], cwd: Path, settings: Settings) -> list[Diagnostic]:

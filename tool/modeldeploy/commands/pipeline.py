@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..checks.deployments import CheckRequest, DeploymentCheck, DeploymentSet, check_paths
+from ..checks.deployments import CheckRequest, DeploymentCheck, DeploymentSet, check_paths, check_render
 from ..config import sharding
 from ..config.discovery import ConfigFile, find_repo_root
 from ..diagnostics import Diagnostic, InternalError, Severity
@@ -140,6 +140,7 @@ def render_checked(paths: list[str], options: Options, cwd: Path, helm: Helm | N
                     progress(done, len(renderable))
             else:
                 manifests[index] = outcome.manifests
+                result.diagnostics.extend(check_render(renderable[index], outcome.manifests))
                 checker.submit(index, outcome.manifests, renderable[index].config.display)
             checked_manifests(checker.finished())
         checked_manifests(checker.finished(wait=True))

@@ -285,6 +285,14 @@ def _workloads(objects: Iterable[Any]) -> dict[str, dict[str, Any]]:
     return found
 
 
+def workload_image(objects: Iterable[Any]) -> str | None:
+    """The image of the first container of the first workload rendered, if any."""
+    for workload in _workloads(objects).values():
+        for image in workload["images"].values():
+            return str(image)
+    return None
+
+
 def workload_changes(before: Iterable[Any], after: Iterable[Any]) -> list[Sentence]:
     """New and removed workloads, and their image and replica changes, from both renders."""
     old, new = _workloads(before), _workloads(after)
