@@ -145,7 +145,7 @@ def test_render_reports_the_same_and_prints_no_manifest(runs: dict, name: str) -
             failed_text = fmt == "text" and "failure" in case.expected
             assert render.stderr == (validate.stderr if failed_text else validate.stdout)
         else:  # warnings only: the manifests are rendered, the warnings still on stderr
-            assert "kind: InferenceService" in render.stdout
+            assert f"kind: {case.expected.get('renders', 'InferenceService')}" in render.stdout
             assert render.stderr == validate.stdout
 
 

@@ -19,8 +19,8 @@ and helm receives the whole file as the chart's values file. So:
 
 This repository's chart (its values.schema.json is schemas/config.schema.json, `$id` included)
 is checked as before, with the same messages. Rule ids:
-- `chart-no-schema` (warning): the chart has no values.schema.json, so its values are unchecked
-  (nothing catches a misspelt key); the config is still rendered, and its manifests checked;
+- `chart-no-schema`: the chart has no values.schema.json, so its values go unchecked (nothing
+  catches a misspelt key); the config is still rendered, and its manifests checked;
 - `chart-schema`: the chart's values.schema.json cannot be used (not JSON, not a valid schema
   of its draft, a remote `$ref`); reported once per chart, at that file; its values are unchecked.
 Patterns match as Helm matches them (go_regex.py: `$` is the end of the text).
@@ -121,23 +121,26 @@ def _chart_schema(chart_dir: str) -> ChartSchema:
             schema = json.load(handle)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         return ChartSchema(folder, name, None, defaults=defaults,
-                           problem=f"is not readable JSON ({str(exc)[:200]}); helm refuses every config of it")
+                           problem=f"is not readable JSON ({str(exc)[:200]}), so helm refuses every config "
+                                   "of the chart; write valid JSON")
     if not isinstance(schema, dict):
-        return ChartSchema(folder, name, None, defaults=defaults, problem="is not a JSON object (a schema)")
+        return ChartSchema(folder, name, None, defaults=defaults, problem="is not a JSON object, so helm refuses every config of the chart; write a schema "
+                           "(a JSON object)")
     if schema.get("$id") == CONTRACT_ID and schema == schema_store.load(schema_store.CONFIG_SCHEMA):
         return replace(_contract_schema(), chart_dir=folder, name=name, defaults=defaults)
     remote = _remote_ref(schema)
     if remote:
         return ChartSchema(folder, name, None, defaults=defaults,
                            problem=f"refers to the remote schema {remote!r}, which helm fetches when it "
-                                   "renders and modeldeploy does not: values not checked")
+                                   "renders and modeldeploy does not, so its values are not checked; use a "
+                                   "local `$ref` (`#/definitions/...`) to have them checked")
     try:
         readings = _readings(schema)
     except jsonschema.SchemaError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
         return ChartSchema(folder, name, None, defaults=defaults,
-                           problem=f"is not a valid schema at {where}: {exc.message[:200]}; helm refuses "
-                                   "every config of it")
+                           problem=f"is not a valid schema at {where} ({exc.message[:200]}), so helm "
+                                   "refuses every config of the chart; write a valid schema of its draft")
     return ChartSchema(folder, name, schema, False, defaults, readings)
 
 
