@@ -25,7 +25,7 @@ from modeldeploy.checks.deployments import (
 from modeldeploy.config.discovery import ConfigFile
 from modeldeploy.config.environments import Environment, load_environment
 from modeldeploy.config.yaml_loader import load_yaml_text
-from modeldeploy.rules import canary_not_rendered, deployment_mode_not_rendered
+from modeldeploy.rules import canary_not_rendered, deployment_mode_not_rendered, name_length
 from modeldeploy.rules.registry import RULES
 
 TEST = Environment("test", "team-a-test", False, None)
@@ -360,7 +360,7 @@ def _isvc(mode: str | None, canary: int | None = None) -> dict[str, Any]:
 def rendered(rule: Any, source: str, objects: list[Any]) -> list[tuple[int, int, str]]:
     loaded, _ = load_yaml_text("config.yaml", source)
     assert loaded is not None
-    return [(d.line, d.column, d.rule) for d in rule.check_rendered(loaded, objects, "chart")]
+    return [(d.line, d.column, d.rule) for d in rule.check_rendered(loaded, objects, "chart", "team-a-test")]
 
 
 def test_canary_not_rendered() -> None:
@@ -372,6 +372,16 @@ def test_canary_not_rendered() -> None:
     assert rendered(canary_not_rendered, source, [{"kind": "Deployment", "metadata": {"name": "d"}}]) == [
         (3, 19, "canary-not-rendered")]
     assert rendered(canary_not_rendered, "chart_path: c\n", [_isvc("RawDeployment")]) == []
+
+
+def test_name_length_from_the_rendered_names() -> None:
+    long = "jukebox-raw-music-transformer-experimental-v2"  # 45: -predictor-team-a-test makes 67
+    isvc = _isvc("RawDeployment") | {"metadata": {"name": long, "annotations": {}}}
+    isvc["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] = "RawDeployment"
+    assert rendered(name_length, f"chart_path: c\nname: {long}\n", [isvc]) == [(2, 7, "name-length")]
+    assert rendered(name_length, "chart_path: c\n", [isvc]) == [(1, 1, "name-length")]  # a name the chart gave
+    short = isvc | {"metadata": {"name": "jukebox", "annotations": {}}}
+    assert rendered(name_length, "chart_path: c\n", [short]) == []
 
 
 def test_deployment_mode_not_rendered() -> None:

@@ -229,16 +229,20 @@ def _check(configs: list[ConfigFile], mine: set[ConfigFile] | None, env_dirs: li
 
 def check_render(check: DeploymentCheck, manifests: str) -> list[Diagnostic]:
     """The config against what its chart rendered (rules.RENDER_RULES: a canary or deployment mode
-    the config sets that the render does not carry), the repository's settings applied."""
+    the config sets that the render does not carry, names too long for what KServe derives), the
+    repository's settings applied."""
+    chart = chart_schema(check.chart_dir)
     values = check.loaded.value if check.loaded is not None else {}
-    if check.loaded is None or not any(key in values for key in ("canary", "deployment_mode")):
-        return []  # nothing to compare: the render is not parsed again
+    ran = active_rules(chart)  # a rule that checked the config's values needs no second look
+    rules = [rule for rule in RENDER_RULES if rule not in ran]
+    if check.loaded is None or (chart.contract and not any(key in values for key in ("canary", "deployment_mode"))):
+        return []  # this repository's chart renders its values one to one: the render is not parsed again
     try:
         objects = parse_manifests(manifests)
     except (yaml.YAMLError, ValueError, RecursionError):  # the manifest checks report it
         return []
-    chart = chart_schema(check.chart_dir).name if check.chart_dir is not None else "?"
-    return check.rules.apply([d for rule in RENDER_RULES for d in rule.check_rendered(check.loaded, objects, chart)])
+    return check.rules.apply([d for rule in rules
+                              for d in rule.check_rendered(check.loaded, objects, chart.name, check.namespace)])
 
 
 def _chart_problems(checks: list[DeploymentCheck], cwd: Path, settings: Settings) -> list[Diagnostic]:

@@ -48,8 +48,9 @@ SEMANTIC_RULES: tuple[ModuleType, ...] = (
     directory_name,
 )
 
-# The rules that compare a config with what its chart rendered: check_rendered(loaded, objects, chart).
-RENDER_RULES: tuple[ModuleType, ...] = (canary_not_rendered, deployment_mode_not_rendered)
+# The rules that compare a config with what its chart rendered:
+# check_rendered(loaded, objects, chart name, release namespace).
+RENDER_RULES: tuple[ModuleType, ...] = (canary_not_rendered, deployment_mode_not_rendered, name_length)
 
 OWNED_PATHS = tuple(path for rule in SEMANTIC_RULES for path in rule.OWNS)
 

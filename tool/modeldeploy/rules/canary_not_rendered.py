@@ -42,7 +42,8 @@ def predictor(isvc: dict[str, Any]) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
-def check_rendered(loaded: LoadedYaml, objects: Sequence[Any], chart: str) -> Iterator[Diagnostic]:
+def check_rendered(loaded: LoadedYaml, objects: Sequence[Any], chart: str,
+                   namespace: str) -> Iterator[Diagnostic]:
     canary = loaded.value.get("canary")
     if not isinstance(canary, dict) or "trafficPercent" not in canary:
         return

@@ -24,7 +24,8 @@ RULE = Rule("deployment-mode-not-rendered", Severity.ERROR, rule_doc(__doc__), _
 SAME_MODE = {"Standard": "RawDeployment", "Knative": "Serverless"}
 
 
-def check_rendered(loaded: LoadedYaml, objects: Sequence[Any], chart: str) -> Iterator[Diagnostic]:
+def check_rendered(loaded: LoadedYaml, objects: Sequence[Any], chart: str,
+                   namespace: str) -> Iterator[Diagnostic]:
     wanted = loaded.value.get("deployment_mode")
     if not isinstance(wanted, str) or not wanted:
         return

@@ -28,11 +28,11 @@ from ..config import discovery, environments, schema_diagnostics, settings_file,
 from ..diagnostics import Rule
 from ..manifests import check, kubeconform, parse
 from ..render import single
-from . import RENDER_RULES, SEMANTIC_RULES, duplicate_deployment
+from . import SEMANTIC_RULES, canary_not_rendered, deployment_mode_not_rendered, duplicate_deployment
 
 DECLARING: tuple[ModuleType, ...] = (
     yaml_loader, schema_diagnostics, values_schema, discovery, environments, settings_file,
-    *SEMANTIC_RULES, *RENDER_RULES, duplicate_deployment,
+    *SEMANTIC_RULES, canary_not_rendered, deployment_mode_not_rendered, duplicate_deployment,
     single, parse, check, kubeconform,
 )
 
