@@ -309,7 +309,8 @@ def test_chart_sources_map_each_repo_url_to_a_checkout(tmp_path: Path) -> None:
         "    - repo_url: https://git.example.com/helmcharts\n      path: ../helmcharts\n"
         "    - repo_url: https://git.example.com/ui.git/\n      path: ../ui\n")
     configs = {"plain": "chart_path: charts/plain\n",
-               "ui": "repo_url: https://git.example.com/ui.git\nchart_path: charts/ui\nendpoint: x\nreplicas: 1\n",
+               "ui": "repo_url: https://git.example.com/ui.git\nchart_path: charts/ui\nendpoint: x\n"
+                     "replicas: 1\n",
                "lost": "repo_url: https://git.example.com/other.git\nchart_path: charts/ui\n"}
     for folder, text in configs.items():
         config = gitops / "model-deployments" / "test" / folder / "config.yaml"
@@ -317,7 +318,8 @@ def test_chart_sources_map_each_repo_url_to_a_checkout(tmp_path: Path) -> None:
         config.write_text(text)
     checked = check_paths(CheckRequest(gitops))
     assert {c.config.deployment_dir.name: c.chart_dir for c in checked.checks} == {
-        "plain": (helmcharts / "charts" / "plain").resolve(), "ui": (ui / "charts" / "ui").resolve(), "lost": None}
+        "plain": (helmcharts / "charts" / "plain").resolve(), "ui": (ui / "charts" / "ui").resolve(),
+        "lost": None}
     assert [(d.path, d.line, d.column, d.rule) for d in checked.diagnostics()] == [
         ("model-deployments/test/lost/config.yaml", 1, 11, "chart-path"),
         ("model-deployments/test/plain/config.yaml", 1, 13, "chart-no-schema")]
@@ -379,7 +381,8 @@ def test_name_length_from_the_rendered_names() -> None:
     isvc = _isvc("RawDeployment") | {"metadata": {"name": long, "annotations": {}}}
     isvc["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] = "RawDeployment"
     assert rendered(name_length, f"chart_path: c\nname: {long}\n", [isvc]) == [(2, 7, "name-length")]
-    assert rendered(name_length, "chart_path: c\n", [isvc]) == [(1, 1, "name-length")]  # a name the chart gave
+    # a name the chart gave: at line 1
+    assert rendered(name_length, "chart_path: c\n", [isvc]) == [(1, 1, "name-length")]
     short = isvc | {"metadata": {"name": "jukebox", "annotations": {}}}
     assert rendered(name_length, "chart_path: c\n", [short]) == []
 

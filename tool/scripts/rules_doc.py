@@ -114,12 +114,17 @@ CHART_SOURCES = {
             "items": {
                 "type": "object",
                 "additionalProperties": False,
-                "required": ["repo_url", "path"],
+                "required": ["repo_url"],
+                "oneOf": [{"required": ["path"]}, {"required": ["git"]}],
                 "properties": {
                     "repo_url": {"description": "The repository, as configs name it.", "type": "string",
                                  "minLength": 1},
-                    "path": {"description": "A local checkout of it, relative to the repository holding "
-                                            "the configs.", "type": "string", "minLength": 1},
+                    "path": {"description": "A local checkout of it, read whatever the target_revision; "
+                                            "relative to the repository holding the configs.",
+                             "type": "string", "minLength": 1},
+                    "git": {"description": "A local git clone of it, read at each config's target_revision; "
+                                           "relative to the repository holding the configs.",
+                            "type": "string", "minLength": 1},
                 },
             },
         },

@@ -34,24 +34,24 @@ from typing import TypeVar
 import yaml
 
 from ..config import sharding
+from ..config.chart_sources import ChartRoots
 from ..config.discovery import (
     DEPLOYMENTS_DIRNAME,
     ConfigFile,
     default_paths,
+    display_path,
     expand_paths,
     find_configs,
     outside_repository,
     repository_of,
     resolve_chart,
 )
-from ..config.chart_sources import ChartRoots
-from ..config.discovery import display_path
 from ..config.environments import RULE_NAMESPACE, Environment, load_environment
 from ..config.values_schema import ChartSchema, chart_schema, chart_schema_problem, values_problems
 from ..config.yaml_loader import RULE_IO, LoadedYaml, load_yaml_file, load_yaml_text
 from ..diagnostics import Diagnostic, Severity
-from ..parallel import Workers
 from ..manifests.parse import parse_manifests
+from ..parallel import Workers
 from ..rules import RENDER_RULES, SEMANTIC_RULES, RuleContext, duplicate_deployment
 from .settings import NO_RULES, FileRules, Settings
 
@@ -235,14 +235,16 @@ def check_render(check: DeploymentCheck, manifests: str) -> list[Diagnostic]:
     values = check.loaded.value if check.loaded is not None else {}
     ran = active_rules(chart)  # a rule that checked the config's values needs no second look
     rules = [rule for rule in RENDER_RULES if rule not in ran]
-    if check.loaded is None or (chart.contract and not any(key in values for key in ("canary", "deployment_mode"))):
+    compared = "canary" in values or "deployment_mode" in values
+    if check.loaded is None or (chart.contract and not compared):
         return []  # this repository's chart renders its values one to one: the render is not parsed again
     try:
         objects = parse_manifests(manifests)
     except (yaml.YAMLError, ValueError, RecursionError):  # the manifest checks report it
         return []
     return check.rules.apply([d for rule in rules
-                              for d in rule.check_rendered(check.loaded, objects, chart.name, check.namespace)])
+                              for d in rule.check_rendered(check.loaded, objects, chart.name,
+                                                           check.namespace)])
 
 
 def _chart_problems(checks: list[DeploymentCheck], cwd: Path, settings: Settings) -> list[Diagnostic]:

@@ -178,7 +178,8 @@ def compare(base_path: str | None, head_path: str | None, reasons: tuple[str, ..
         new_revision = not manifest_diff.same_data(manifest_diff.predictor_specs(base_objects),
                                                    manifest_diff.predictor_specs(head_objects))
         sentences += _traffic_sentences(base_path, head_path, reasons, base, head, objects,
-                                        new_revision, (list(base_objects.values()), list(head_objects.values())))
+                                        new_revision, (list(base_objects.values()),
+                                                       list(head_objects.values())))
     if base_path is None:
         status = "added"
     elif head_path is None:

@@ -42,7 +42,7 @@ class Options:
     shard: tuple[int, int] | None = None  # (I, N): only the I-th of N shards (1-based)
     deadline: Deadline | None = None  # for every helm process of the run (default: 600 s from its start)
     strict: bool = False  # warnings fail the run: then output_dir is left as it was
-    sources_anchor: Path | None = None  # relative chart sources start here (default: .modeldeploy.yaml's folder)
+    sources_anchor: Path | None = None  # relative chart sources start here (default: their file's folder)
 
 
 def request(paths: list[str], options: Options, cwd: Path) -> CheckRequest:

@@ -15,7 +15,6 @@ rows say `?`: nothing is claimed that the manifests do not carry.
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Any
 
 from ..checks.deployments import CheckRequest, DeploymentCheck, check_repository
@@ -73,7 +72,8 @@ def _rendered(checks: list[DeploymentCheck], request: CheckRequest,
     manifests = {d.config: d.manifests for d in run.rendered}
     found: dict[str, tuple[list[Any] | None, Diagnostic | None]] = {}
     for check in checks:
-        errors = [d for d in run.diagnostics if d.path == check.config.display and d.severity is Severity.ERROR]
+        errors = [d for d in run.diagnostics
+                  if d.path == check.config.display and d.severity is Severity.ERROR]
         text = manifests.get(check.config.display)
         found[check.config.display] = (parse_manifests(text) if text is not None else [],
                                        errors[0] if errors else None)
@@ -83,6 +83,8 @@ def _rendered(checks: list[DeploymentCheck], request: CheckRequest,
 def _rendered_row(deployment: Deployment, check: DeploymentCheck, objects: list[Any] | None,
                   error: Diagnostic | None) -> StatusRow:
     state = RolloutState.from_objects(objects) if objects else None
+    version: str | None
+    mode: str | None
     if state is not None:
         version, canary, mode = state.version, state.canary_percent, state.deployment_mode
     else:

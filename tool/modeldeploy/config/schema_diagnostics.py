@@ -136,7 +136,8 @@ def schema_diagnostics(loaded: LoadedYaml, validator: jsonschema.protocols.Valid
     return problems
 
 
-def _of_chart(diagnostic: Diagnostic, subject: JsonPath, chart: str, source_keys: Iterable[str]) -> Diagnostic:
+def _of_chart(diagnostic: Diagnostic, subject: JsonPath, chart: str,
+              source_keys: Iterable[str]) -> Diagnostic:
     """`diagnostic` said of chart `chart`'s schema."""
     if diagnostic.rule == RULE_UNKNOWN_KEY.id and len(subject) == 1 and subject[0] in source_keys:
         key = excerpt(subject[0])

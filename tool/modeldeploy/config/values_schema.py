@@ -124,8 +124,9 @@ def _chart_schema(chart_dir: str) -> ChartSchema:
                            problem=f"is not readable JSON ({str(exc)[:200]}), so helm refuses every config "
                                    "of the chart; write valid JSON")
     if not isinstance(schema, dict):
-        return ChartSchema(folder, name, None, defaults=defaults, problem="is not a JSON object, so helm refuses every config of the chart; write a schema "
-                           "(a JSON object)")
+        return ChartSchema(folder, name, None, defaults=defaults,
+                           problem="is not a JSON object, so helm refuses every config of the chart; "
+                                   "write a schema (a JSON object)")
     if schema.get("$id") == CONTRACT_ID and schema == schema_store.load(schema_store.CONFIG_SCHEMA):
         return replace(_contract_schema(), chart_dir=folder, name=name, defaults=defaults)
     remote = _remote_ref(schema)
@@ -203,8 +204,8 @@ def values_problems(loaded: LoadedYaml, chart: ChartSchema, owned: tuple[JsonPat
     """The config's problems against both contracts (the chart's schema problems aside: the core
     reports those once per chart)."""
     if chart.contract:  # this repository's chart: as before, its schema holds the deployment keys
-        problems = schema_diagnostics(loaded, chart.readings[0][1], owned)
-        return problems + _reserved(loaded, problems)
+        found = schema_diagnostics(loaded, chart.readings[0][1], owned)
+        return found + _reserved(loaded, found)
     contract = schema_diagnostics(loaded, _deployment(), owned)
     if chart.chart_dir is None:
         return contract + _reserved(loaded, contract)
@@ -218,10 +219,10 @@ def values_problems(loaded: LoadedYaml, chart: ChartSchema, owned: tuple[JsonPat
                 "values.schema.json to the chart to check them")))
     else:
         coalesced = replace(loaded, value=coalesce(loaded.value, chart.defaults))
-        found = [schema_diagnostics(coalesced, validator, owned, chart=chart.name, source_keys=SOURCE_KEYS)
-                 for _, validator in chart.readings]
-        everyone = set.intersection(*(set(f) for f in found))
-        for (who, _), diagnostics in zip(chart.readings, found, strict=True):
+        readings = [schema_diagnostics(coalesced, validator, owned, chart=chart.name, source_keys=SOURCE_KEYS)
+                    for _, validator in chart.readings]
+        everyone = set.intersection(*(set(f) for f in readings))
+        for (who, _), diagnostics in zip(chart.readings, readings, strict=True):
             for diagnostic in diagnostics:
                 if diagnostic not in everyone:
                     others = " and ".join(w for w, _ in chart.readings if w != who)
@@ -252,4 +253,5 @@ def chart_schema_problem(chart: ChartSchema, display: str) -> Diagnostic | None:
     """The chart's own schema problem, once per chart, at its values.schema.json."""
     if chart.problem is None:
         return None
-    return RULE_CHART_SCHEMA.at(display, 1, 1, f"the values.schema.json of chart {chart.name} {chart.problem}")
+    return RULE_CHART_SCHEMA.at(display, 1, 1,
+                                f"the values.schema.json of chart {chart.name} {chart.problem}")

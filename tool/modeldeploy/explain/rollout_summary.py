@@ -74,17 +74,21 @@ class RolloutState:
 
     @classmethod
     def _of_inferenceservice(cls, obj: dict[str, Any]) -> RolloutState:
-        metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-        spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
-        predictor = spec.get("predictor") if isinstance(spec.get("predictor"), dict) else {}
-        annotations = metadata.get("annotations") if isinstance(metadata.get("annotations"), dict) else {}
+        metadata = _mapping(obj.get("metadata"))
+        predictor = _mapping(_mapping(obj.get("spec")).get("predictor"))
+        annotations = _mapping(metadata.get("annotations"))
         mode = annotations.get(MODE_ANNOTATION)
         mode = MODE_NAMES.get(str(mode), str(mode)) if mode else SERVERLESS
         percent = predictor.get("canaryTrafficPercent")
         image, version = _split_uri(storage_uri(predictor))
         return cls(name=str(metadata.get("name")), version=version,
-                   canary_percent=percent if isinstance(percent, int) and not isinstance(percent, bool) else None,
+                   canary_percent=percent if isinstance(percent, int) and not isinstance(percent, bool)
+                   else None,
                    deployment_mode=mode, image=image)
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def storage_uri(predictor: dict[str, Any]) -> str | None:
@@ -96,7 +100,8 @@ def storage_uri(predictor: dict[str, Any]) -> str | None:
     for container in predictor.get("containers") or []:
         if isinstance(container, dict) and container.get("name") == "kserve-container":
             for env in container.get("env") or []:
-                if isinstance(env, dict) and env.get("name") == "STORAGE_URI" and isinstance(env.get("value"), str):
+                if isinstance(env, dict) and env.get("name") == "STORAGE_URI" \
+                        and isinstance(env.get("value"), str):
                     return str(env["value"])
     return None
 
@@ -274,10 +279,9 @@ def _workloads(objects: Iterable[Any]) -> dict[str, dict[str, Any]]:
     for obj in objects:
         if not isinstance(obj, dict) or obj.get("kind") not in WORKLOAD_KINDS:
             continue
-        metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-        spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
-        template = spec.get("template") if isinstance(spec.get("template"), dict) else {}
-        pod = template.get("spec") if isinstance(template.get("spec"), dict) else {}
+        metadata = _mapping(obj.get("metadata"))
+        spec = _mapping(obj.get("spec"))
+        pod = _mapping(_mapping(spec.get("template")).get("spec"))
         images = {str(c.get("name")): c.get("image") for key in ("initContainers", "containers")
                   for c in pod.get(key) or [] if isinstance(c, dict)}
         replicas = spec.get("replicas", 1) if obj.get("kind") != "DaemonSet" else None

@@ -71,18 +71,20 @@ COMPONENTS = ("predictor", "transformer", "explainer")
 RAW_MODES = ("RawDeployment", "Standard")
 
 
-def check_rendered(loaded: LoadedYaml, objects: Sequence[Any], chart: str, namespace: str) -> Iterator[Diagnostic]:
+def check_rendered(loaded: LoadedYaml, objects: Sequence[Any], chart: str,
+                   namespace: str) -> Iterator[Diagnostic]:
     for isvc in inferenceservices(objects):
         name = isvc["metadata"].get("name")
         if not isinstance(name, str) or not name:
             continue
         where = isvc["metadata"].get("namespace") or namespace
-        spec = isvc.get("spec") if isinstance(isvc.get("spec"), dict) else {}
+        spec = isvc["spec"] if isinstance(isvc.get("spec"), dict) else {}
         components = [c for c in COMPONENTS if isinstance(spec.get(c), dict)]
         serverless = rendered_mode(isvc) not in RAW_MODES
         derived = [(f"the {c}'s host label", f"{name}-{c}-{where}") for c in components]
         if serverless:
-            derived += [(f"the {c}'s Knative revision name", f"{name}-{c}{REVISION_SUFFIX}") for c in components]
+            derived += [(f"the {c}'s Knative revision name", f"{name}-{c}{REVISION_SUFFIX}")
+                        for c in components]
         too_long = [(what, text) for what, text in derived if len(text) > DNS_LABEL_MAX]
         if not too_long:
             continue
