@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from conftest import REPO_ROOT, RunCli
 from test_gitops_workshop_fixture import FIXTURE, VARIANTS, assemble
@@ -56,8 +57,8 @@ def test_the_workshop_repo_passes_validate_render_and_status(run_cli: RunCli, tm
     render = run_cli(["render", "-o", str(tmp_path / "out")], cwd=gitops)
     assert render.returncode == 0, render.stderr
     written = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.yaml"))
-    assert written == sorted(f"{env}/{name}.yaml" for env in ("prod", "test")
-                             for name in ("jukebox", "jukebox-feast", "jukebox-raw", "jukebox-ui", "trustyai"))
+    names = ("jukebox", "jukebox-feast", "jukebox-raw", "jukebox-ui", "trustyai")
+    assert written == sorted(f"{env}/{name}.yaml" for env in ("prod", "test") for name in names)
     ui = (tmp_path / "out" / "prod" / "jukebox-ui.yaml").read_text()
     assert "kind: Deployment" in ui and "replicas: 2" in ui and "jukebox.apps.example.com" in ui
 
@@ -94,11 +95,11 @@ def _where(finding: dict[str, Any]) -> tuple[str, int, int, str]:
 def test_variant_through_the_cli(run_cli: RunCli, tmp_path: Path, variant: str) -> None:
     expected = _json((FIXTURE / "variants" / variant / "expected.json").read_text())
     gitops = _gitops(tmp_path, variant)
-    config = expected["config"].removeprefix("mlops-gitops/")
     validate = run_cli(["validate", "--format", "json"], cwd=gitops)  # the repository: duplicates too
     render = run_cli(["render", "--format", "json"], cwd=gitops)
     assert "Traceback" not in validate.stderr + render.stderr
-    validated = {(d["path"], d["line"], d["column"], d["rule"]) for d in _json(validate.stdout)["diagnostics"]}
+    validated = {(d["path"], d["line"], d["column"], d["rule"])
+                 for d in _json(validate.stdout)["diagnostics"]}
     rendered = {(d["path"], d["line"], d["column"], d["rule"]) for d in _json(render.stderr)["diagnostics"]}
     findings = [_where(f) for f in expected["expect"]["findings"] if _where(f)[3] not in NOT_BUILT]
     for key in findings:
@@ -155,7 +156,8 @@ def test_diff_explains_what_renders(run_cli: RunCli, history: Path, step: str) -
                    cwd=history / "h" / "mlops-gitops", env={"MODELDEPLOY_CACHE": str(history / "cache")})
     assert done.returncode in (0, 1), done.stderr
     document = _json(done.stdout)
-    summaries = {f"{d['env']}/{d['name']}": [s["rule"] for s in d["summary"]] for d in document["deployments"]}
+    summaries = {f"{d['env']}/{d['name']}": [s["rule"] for s in d["summary"]]
+                 for d in document["deployments"]}
     assert summaries == HISTORY[step]
     for deployment in document["deployments"]:  # no sentence claims a change the manifests lack
         if not deployment["objects"]:
@@ -163,3 +165,41 @@ def test_diff_explains_what_renders(run_cli: RunCli, history: Path, step: str) -
     if step == "step-05":
         assert [(p["side"], p["line"], p["column"], p["rule"]) for p in document["problems"]
                 if p["severity"] == "error"] == [("head", 8, 19, "canary-not-rendered")]
+
+
+@pytest.mark.parametrize("env", ["test", "prod"])
+def test_the_applicationset_defaults_are_the_chart_sources_defaults(env: str) -> None:
+    """What Argo CD renders for a config without repo_url/target_revision/name is what modeldeploy
+    renders: the same chart repository and revision, the release named alike."""
+    gitops = FIXTURE / "mlops-gitops"
+    sources = yaml.safe_load((gitops / ".modeldeploy.yaml").read_text())["chart_sources"]
+    appset = yaml.safe_load((gitops / f"appset-{env}.yaml").read_text())
+    chart, values = appset["spec"]["template"]["spec"]["sources"]
+    assert chart["repoURL"] == f'{{{{ .repo_url | default "{sources["default_repo_url"]}" }}}}'
+    revision = sources["default_target_revision"]
+    assert chart["targetRevision"] == f'{{{{ .target_revision | default "{revision}" }}}}'
+    assert chart["path"] == "{{ .chart_path }}"
+    assert chart["helm"]["releaseName"] == "{{ .name | default .path.basename }}"
+    assert chart["helm"]["valueFiles"] == ["$values/{{ .path.path }}/config.yaml"]
+    assert values["ref"] == "values"
+    assert {r["repo_url"] for r in sources["repositories"]} >= {sources["default_repo_url"]}
+
+
+def test_canary_set_on_a_chart_that_ignores_it_is_refused(run_cli: RunCli, tmp_path: Path) -> None:
+    gitops = _gitops(tmp_path)
+    config = gitops / "model-deployments" / "test" / "jukebox-raw" / "config.yaml"
+    before = config.read_bytes()
+    done = run_cli(["canary", "set", "test/jukebox-raw", "20"], cwd=gitops)
+    assert done.returncode == 1, done.stderr
+    assert "[canary-not-rendered]" in done.stderr + done.stdout
+    assert "does not render this change as asked" in done.stderr
+    assert config.read_bytes() == before
+    # this repository's chart renders it: the same command goes through, explained as before
+    done = run_cli(["canary", "set", "test/jukebox", "30", "--dry-run"], cwd=gitops)
+    assert done.returncode == 0, done.stderr
+    assert "canary traffic 20% -> 30%" in done.stdout
+    # another chart's edit is explained from its renders
+    done = run_cli(["release", "jukebox-raw", "--from", "test", "--to", "prod", "--dry-run"], cwd=gitops)
+    assert done.returncode == 0, done.stderr
+    assert "model image oci://image-registry.openshift-image-registry.svc:5000/team-a-prod/jukebox-raw:9b2c41d0e7 " \
+        "-> oci://image-registry.openshift-image-registry.svc:5000/team-a-test/jukebox-raw:9b2c41d0e7" in done.stdout

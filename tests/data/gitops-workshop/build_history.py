@@ -44,8 +44,8 @@ FIXTURE_GITOPS_FILES = ("appset-test.yaml", "appset-prod.yaml",
                         "model-deployments/prod/environment.yaml")
 
 MODELDEPLOY_YAML = f"""\
-# PROPOSED format (issue 15; modeldeploy does not read this file yet): each chart repository
-# is a local git repository here, so a config's target_revision is read as one of its refs.
+# Each chart repository is a local git repository here, so a config's target_revision is read
+# as one of its refs (docs/charts.md).
 chart_sources:
   default_repo_url: {HELMCHARTS_URL}
   default_target_revision: main
