@@ -201,5 +201,6 @@ def test_canary_set_on_a_chart_that_ignores_it_is_refused(run_cli: RunCli, tmp_p
     # another chart's edit is explained from its renders
     done = run_cli(["release", "jukebox-raw", "--from", "test", "--to", "prod", "--dry-run"], cwd=gitops)
     assert done.returncode == 0, done.stderr
-    assert "model image oci://image-registry.openshift-image-registry.svc:5000/team-a-prod/jukebox-raw:9b2c41d0e7 " \
-        "-> oci://image-registry.openshift-image-registry.svc:5000/team-a-test/jukebox-raw:9b2c41d0e7" in done.stdout
+    registry = "oci://image-registry.openshift-image-registry.svc:5000"
+    assert (f"model image {registry}/team-a-prod/jukebox-raw:9b2c41d0e7 -> "
+            f"{registry}/team-a-test/jukebox-raw:9b2c41d0e7") in done.stdout
