@@ -232,12 +232,10 @@ def check_render(check: DeploymentCheck, manifests: str) -> list[Diagnostic]:
     the config sets that the render does not carry, names too long for what KServe derives), the
     repository's settings applied."""
     chart = chart_schema(check.chart_dir)
-    values = check.loaded.value if check.loaded is not None else {}
+    if check.loaded is None or chart.contract:
+        return []  # this repository's chart renders its values one to one: its render is not parsed again
     ran = active_rules(chart)  # a rule that checked the config's values needs no second look
     rules = [rule for rule in RENDER_RULES if rule not in ran]
-    compared = "canary" in values or "deployment_mode" in values
-    if check.loaded is None or (chart.contract and not compared):
-        return []  # this repository's chart renders its values one to one: the render is not parsed again
     try:
         objects = parse_manifests(manifests)
     except (yaml.YAMLError, ValueError, RecursionError):  # the manifest checks report it

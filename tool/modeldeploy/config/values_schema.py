@@ -17,8 +17,8 @@ and helm receives the whole file as the chart's values file. So:
   the helms that refuse it when only some do. The deployment contract's keys are not removed
   first: helm receives them too, so a closed chart schema must declare them.
 
-This repository's chart (its values.schema.json is schemas/config.schema.json, `$id` included)
-is checked as before, with the same messages. Rule ids:
+This repository's chart (its values.schema.json is schemas/config.schema.json, `$id` included,
+at whatever revision) is checked as before, with the same messages and its semantic rules. Rule ids:
 - `chart-no-schema`: the chart has no values.schema.json, so its values go unchecked (nothing
   catches a misspelt key); the config is still rendered, and its manifests checked;
 - `chart-schema`: the chart's values.schema.json cannot be used (not JSON, not a valid schema
@@ -127,8 +127,16 @@ def _chart_schema(chart_dir: str) -> ChartSchema:
         return ChartSchema(folder, name, None, defaults=defaults,
                            problem="is not a JSON object, so helm refuses every config of the chart; "
                                    "write a schema (a JSON object)")
-    if schema.get("$id") == CONTRACT_ID and schema == schema_store.load(schema_store.CONFIG_SCHEMA):
-        return replace(_contract_schema(), chart_dir=folder, name=name, defaults=defaults)
+    if schema.get("$id") == CONTRACT_ID:  # this repository's chart, at any revision
+        if schema == schema_store.load(schema_store.CONFIG_SCHEMA):
+            return replace(_contract_schema(), chart_dir=folder, name=name, defaults=defaults)
+        try:
+            jsonschema.Draft7Validator.check_schema(schema)
+        except jsonschema.SchemaError as exc:
+            return ChartSchema(folder, name, None, defaults=defaults,
+                               problem=f"is not a valid schema ({exc.message[:200]}), so helm refuses every "
+                                       "config of the chart; write a valid draft-07 schema")
+        return ChartSchema(folder, name, schema, True, defaults, (("", go_regex.draft7_validator(schema)),))
     remote = _remote_ref(schema)
     if remote:
         return ChartSchema(folder, name, None, defaults=defaults,
