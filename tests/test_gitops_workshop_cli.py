@@ -204,3 +204,16 @@ def test_canary_set_on_a_chart_that_ignores_it_is_refused(run_cli: RunCli, tmp_p
     registry = "oci://image-registry.openshift-image-registry.svc:5000"
     assert (f"model image {registry}/team-a-prod/jukebox-raw:9b2c41d0e7 -> "
             f"{registry}/team-a-test/jukebox-raw:9b2c41d0e7") in done.stdout
+
+
+def test_a_custom_resource_without_schema_fails_unless_the_repository_lets_it(run_cli: RunCli,
+                                                                           tmp_path: Path) -> None:
+    gitops = _gitops(tmp_path, "trustyai-custom-resource")
+    config = "model-deployments/test/trustyai/config.yaml"
+    assert run_cli(["render", config], cwd=gitops).returncode == 1  # manifest-no-schema: an error
+    with (gitops / ".modeldeploy.yaml").open("a") as settings:
+        settings.write("rules:\n  manifest-no-schema: warning\n")
+    done = run_cli(["render", config], cwd=gitops)
+    assert done.returncode == 0, done.stderr
+    assert "kind: TrustyAIService" in done.stdout and "[manifest-no-schema]" in done.stderr
+    assert run_cli(["render", config, "--strict"], cwd=gitops).returncode == 1
