@@ -261,6 +261,25 @@ def test_chart_schema(tmp_path: Path) -> None:
     assert not any(check.valid for check in checked.checks)  # helm would refuse them: not rendered
 
 
+def test_chart_schema_problems_helm_refuses(tmp_path: Path) -> None:
+    """Patterns Go's regexp refuses, a schema invalid for draft 2020-12 (Helm 4), a remote $ref."""
+    cases = {"lookahead": {"properties": {"a": {"pattern": "^(?!x)"}}},
+             "unicode-class": {"patternProperties": {"\\p{L}+": {"type": "string"}}},
+             "draft4-bound": {"properties": {"a": {"minimum": 1, "exclusiveMinimum": True}}},
+             "remote": {"properties": {"a": {"$ref": "https://example.com/s.json"}}}}
+    for name, schema in cases.items():
+        _chart(tmp_path, name, schema)
+        config = tmp_path / "model-deployments" / "test" / name / "config.yaml"
+        config.parent.mkdir(parents=True)
+        config.write_text(f"chart_path: charts/{name}\na: x\n")
+    checked = check_paths(CheckRequest(tmp_path, charts_root=tmp_path))
+    found = {d.path.split("/")[1]: d.message for d in checked.diagnostics() if d.rule == "chart-schema"}
+    assert set(found) == set(cases)
+    assert "Go's regexp" in found["lookahead"] and "Go's regexp" in found["unicode-class"]
+    assert "Helm 4" in found["draft4-bound"]
+    assert "remote schema" in found["remote"]
+
+
 def test_a_chart_schema_gives_its_own_did_you_mean_and_positions(tmp_path: Path) -> None:
     _chart(tmp_path, "ui", UI_SCHEMA, values="replicas: 1\n")
     source = "chart_path: charts/ui\nendpont: x\ningress:\n  hots: a\nreplicas: \"2\"\n"

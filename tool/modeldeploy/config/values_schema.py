@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -143,14 +144,46 @@ def _chart_schema(chart_dir: str) -> ChartSchema:
                            problem=f"refers to the remote schema {remote!r}, which helm fetches when it "
                                    "renders and modeldeploy does not, so its values are not checked; use a "
                                    "local `$ref` (`#/definitions/...`) to have them checked")
+    bad_pattern = _not_go_pattern(schema)
+    if bad_pattern is not None:
+        return ChartSchema(folder, name, None, defaults=defaults,
+                           problem=f"has the pattern {bad_pattern!r}, which Go's regexp (RE2, what helm uses) "
+                                   "cannot compile, so helm refuses every config of the chart; write it in "
+                                   "RE2 syntax (no lookaround, no backreference)")
     try:
         readings = _readings(schema)
     except jsonschema.SchemaError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
+        who = "helm" if isinstance(schema.get("$schema"), str) else \
+            f"helm ({HELM4_READING}, which read a schema without $schema as draft 2020-12, at least)"
         return ChartSchema(folder, name, None, defaults=defaults,
-                           problem=f"is not a valid schema at {where} ({exc.message[:200]}), so helm "
+                           problem=f"is not a valid schema at {where} ({exc.message[:200]}), so {who} "
                                    "refuses every config of the chart; write a valid schema of its draft")
     return ChartSchema(folder, name, schema, False, defaults, readings)
+
+
+_NOT_RE2 = re.compile(r"\(\?<?[=!]|\\[1-9]")
+
+
+def _not_go_pattern(schema: Any) -> str | None:
+    """A `pattern` (or patternProperties key) of `schema` that Go's regexp would refuse."""
+    found: list[str] = []
+    if isinstance(schema, dict):
+        if isinstance(schema.get("pattern"), str):
+            found.append(schema["pattern"])
+        if isinstance(schema.get("patternProperties"), dict):
+            found += [key for key in schema["patternProperties"] if isinstance(key, str)]
+        for pattern in found:
+            try:
+                go_regex.compile_go(pattern)
+            except (re.error, ValueError, RecursionError):
+                return pattern
+            if _NOT_RE2.search(pattern):
+                return pattern
+        return next((bad for value in schema.values() if (bad := _not_go_pattern(value)) is not None), None)
+    if isinstance(schema, list):
+        return next((bad for value in schema if (bad := _not_go_pattern(value)) is not None), None)
+    return None
 
 
 def _readings(schema: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
