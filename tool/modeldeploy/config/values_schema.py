@@ -147,7 +147,7 @@ def _chart_schema(chart_dir: str) -> ChartSchema:
     bad_pattern = _not_go_pattern(schema)
     if bad_pattern is not None:
         return ChartSchema(folder, name, None, defaults=defaults,
-                           problem=f"has the pattern {bad_pattern!r}, which Go's regexp (RE2, what helm uses) "
+                           problem=f"has the pattern {bad_pattern!r}, which Go's regexp (RE2: helm's) "
                                    "cannot compile, so helm refuses every config of the chart; write it in "
                                    "RE2 syntax (no lookaround, no backreference)")
     try:
