@@ -35,7 +35,9 @@ DOC = REPO_ROOT / "docs" / "rules.md"
 CATALOG = PACKAGE / "report" / "rule_docs.json"
 SETTINGS_SCHEMA = REPO_ROOT / "schemas" / "settings.schema.json"
 # Packages whose rules only `render` runs (they need helm's output); all others run in `validate` too.
-RENDER_PACKAGES = ("modeldeploy.render", "modeldeploy.manifests")
+# the rules checked on what renders (rules/ also holds the config<->render link rules)
+RENDER_PACKAGES = ("modeldeploy.render", "modeldeploy.manifests", "modeldeploy.rules.canary_not_rendered",
+                   "modeldeploy.rules.deployment_mode_not_rendered")
 STAGE_TEXT = {"config": "validate, render", "render": "render"}
 
 
