@@ -4,7 +4,8 @@
 - discovery.py: finding configs, their environment and repository (`file-name`);
 - environments.py: environment.yaml (`environment-namespace`);
 - schema_diagnostics.py: JSON Schema errors as diagnostics (`schema-*`), go_regex.py: patterns
-  as Go matches them; values_schema.py: the deployment contract and the chart's own schema (`chart-no-schema`, `chart-schema`);
+  as Go matches them; values_schema.py: the deployment contract and the chart's own schema
+  (`chart-no-schema`, `chart-schema`);
 - settings_file.py: a repository's `.modeldeploy.yaml` and the disable comments of a file
   (`disable-comment`);
 - editing.py: byte-preserving edits; deployment_refs.py: ENV/NAME -> config; sharding.py;
