@@ -122,8 +122,50 @@ def test_state_from_values(values: dict[str, object], expected: RolloutState) ->
     assert RolloutState.from_values(values) == expected
 
 
+def _isvc(version: str, canary: int | None = None, mode: str | None = None) -> dict[str, object]:
+    predictor: dict[str, object] = {"containers": [
+        {"name": "kserve-container", "env": [{"name": "STORAGE_URI", "value": f"oci://r:5000/n/j:{version}"}]}]}
+    if canary is not None:
+        predictor["canaryTrafficPercent"] = canary
+    annotations = {"serving.kserve.io/deploymentMode": mode} if mode else {}
+    return {"kind": "InferenceService", "metadata": {"name": "j", "annotations": annotations},
+            "spec": {"predictor": predictor}}
+
+
+def test_state_from_the_rendered_inferenceservice() -> None:
+    """A port is no tag; KServe 0.16's mode names are the old modes; no annotation: Serverless."""
+    assert RolloutState.from_objects([{"kind": "ConfigMap"}, _isvc("v1", 20)]) == RolloutState(
+        "j", "v1", 20, rs.SERVERLESS, "oci://r:5000/n/j")
+    assert RolloutState.from_objects([_isvc("v1", mode="Standard")]).deployment_mode == RAW  # type: ignore[union-attr]
+    assert RolloutState.from_objects([{"kind": "Deployment"}]) is None
+
+
+def _deployment(image: str, replicas: int | None = None) -> dict[str, object]:
+    spec: dict[str, object] = {"template": {"spec": {"containers": [{"name": "ui", "image": image}]}}}
+    if replicas is not None:
+        spec["replicas"] = replicas
+    return {"kind": "Deployment", "metadata": {"name": "ui"}, "spec": spec}
+
+
+def test_workload_changes() -> None:
+    assert rs.workload_changes([], [_deployment("ui:1")]) == [
+        Sentence("new-workload", "new Deployment/ui: runs ui:1")]
+    assert rs.workload_changes([_deployment("ui:1")], []) == [
+        Sentence("removed-workload", "removed Deployment/ui: its pods are deleted")]
+    assert rs.workload_changes([_deployment("ui:1")], [_deployment("ui:2", 2)]) == [
+        Sentence("workload-image", "Deployment/ui: container ui image ui:1 -> ui:2: its pods are replaced"),
+        Sentence("workload-replicas", "Deployment/ui: replicas 1 -> 2")]
+    assert rs.workload_changes([_deployment("ui:1")], [_deployment("ui:1", 1)]) == []
+
+
+def test_nothing_rendered() -> None:
+    assert rs.nothing_rendered("config") == Sentence(
+        "nothing-rendered", "config change, nothing rendered changed: the chart reads none of the changed "
+        "values, so Argo CD applies the same objects")
+
+
 TESTED = {c[0] for c in CASES} | {rs.moved, rs.namespace_change, rs.manifests_only_change,
-                                  rs.invalid_config}
+                                  rs.invalid_config, rs.workload_changes, rs.nothing_rendered}
 
 
 def test_every_rule_is_tested() -> None:

@@ -35,7 +35,9 @@ DOC = REPO_ROOT / "docs" / "rules.md"
 CATALOG = PACKAGE / "report" / "rule_docs.json"
 SETTINGS_SCHEMA = REPO_ROOT / "schemas" / "settings.schema.json"
 # Packages whose rules only `render` runs (they need helm's output); all others run in `validate` too.
-RENDER_PACKAGES = ("modeldeploy.render", "modeldeploy.manifests")
+# the rules checked on what renders (rules/ also holds the config<->render link rules)
+RENDER_PACKAGES = ("modeldeploy.render", "modeldeploy.manifests", "modeldeploy.rules.canary_not_rendered",
+                   "modeldeploy.rules.deployment_mode_not_rendered")
 # Modules of manifests/ whose rules `check` runs too (over manifests rendered elsewhere), or only.
 CHECK_MODULES = {"modeldeploy.manifests.check": "manifests",
                  "modeldeploy.manifests.kserve_rules": "manifests",
@@ -113,6 +115,42 @@ def catalog(rules: list[DocumentedRule] | None = None) -> str:
     return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
 
 
+CHART_SOURCES = {
+    "description": "Where the charts the configs name come from (as the ApplicationSet reads a config's "
+                   "repo_url and target_revision): each repository mapped to a local checkout.",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "default_repo_url": {"description": "The repo_url of a config that names none (the "
+                                             "ApplicationSet's default).", "type": "string", "minLength": 1},
+        "default_target_revision": {"description": "The target_revision of a config that names none.",
+                                    "type": "string", "minLength": 1},
+        "repositories": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["repo_url"],
+                "oneOf": [{"required": ["path"]}, {"required": ["git"]}],
+                "properties": {
+                    "repo_url": {"description": "The repository, as configs name it.", "type": "string",
+                                 "minLength": 1},
+                    "path": {"description": "A local checkout of it, read whatever the target_revision; "
+                                            "relative to the repository holding the configs.",
+                             "type": "string", "minLength": 1},
+                    "git": {"description": "A local git clone of it, read at each config's target_revision; "
+                                           "relative to the repository holding the configs.",
+                            "type": "string", "minLength": 1},
+                },
+            },
+        },
+    },
+    "examples": [{"default_repo_url": "https://git.example.com/team-a/mlops-helmcharts.git",
+                  "repositories": [{"repo_url": "https://git.example.com/team-a/mlops-helmcharts.git",
+                                    "path": "../mlops-helmcharts"}]}],
+}
+
+
 def settings_schema(rules: list[DocumentedRule] | None = None) -> str:
     rules = collect_rules() if rules is None else rules
     properties: dict[str, object] = {}
@@ -141,6 +179,7 @@ def settings_schema(rules: list[DocumentedRule] | None = None) -> str:
                 "properties": properties,
                 "examples": [{"mutable-tag": "error", "directory-name": "off"}],
             },
+            "chart_sources": CHART_SOURCES,
         },
     }
     return json.dumps(schema, indent=2) + "\n"

@@ -28,13 +28,18 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import TypeVar
 
+import yaml
+
 from ..config import sharding
+from ..config.chart_sources import ChartRoots
 from ..config.discovery import (
     DEPLOYMENTS_DIRNAME,
     ConfigFile,
     default_paths,
+    display_path,
     expand_paths,
     find_configs,
     outside_repository,
@@ -42,12 +47,12 @@ from ..config.discovery import (
     resolve_chart,
 )
 from ..config.environments import RULE_NAMESPACE, Environment, load_environment
-from ..config.schema_diagnostics import schema_diagnostics
-from ..config.values_schema import validator_for
+from ..config.values_schema import ChartSchema, chart_schema, chart_schema_problem, values_problems
 from ..config.yaml_loader import RULE_IO, LoadedYaml, load_yaml_file, load_yaml_text
 from ..diagnostics import Diagnostic, Severity
+from ..manifests.parse import parse_manifests
 from ..parallel import Workers
-from ..rules import OWNED_PATHS, SEMANTIC_RULES, RuleContext, duplicate_deployment
+from ..rules import RENDER_RULES, SEMANTIC_RULES, RuleContext, duplicate_deployment
 from .settings import NO_RULES, FileRules, Settings
 
 Progress = Callable[[int, int], None]  # (done, total), called as configs are checked
@@ -61,6 +66,7 @@ class CheckRequest:
     paths: tuple[str, ...] = ()  # PATH arguments; none: the repository's model-deployments/
     charts_root: Path | None = None  # resolved; None: each config's repository root
     shard: tuple[int, int] | None = None  # (I, N): only the I-th of N shards (1-based)
+    sources_anchor: Path | None = None  # relative chart sources start here (diff: the real checkout)
 
 
 @dataclass(eq=False)  # one per folder and run: compared by identity
@@ -84,6 +90,8 @@ class DeploymentCheck:
     diagnostics: list[Diagnostic] = field(default_factory=list)  # its own: YAML, schema, rules, duplicates
     chart_dir: Path | None = None  # the chart it names, when that resolves
     rules: FileRules = NO_RULES  # its repository's rule settings and its disable comments
+    roots: ChartRoots | None = None  # how its charts root was found (chart_sources.py)
+    chart_unusable: bool = False  # its chart's values.schema.json cannot be used (reported once per chart)
 
     @property
     def problems(self) -> list[Diagnostic]:
@@ -96,7 +104,7 @@ class DeploymentCheck:
     @property
     def valid(self) -> bool:
         """Readable and without errors (its environment's included): it may be rendered and edited."""
-        return self.loaded is not None and not any(
+        return self.loaded is not None and not self.chart_unusable and not any(
             d.severity is Severity.ERROR for d in (*self.diagnostics, *self.environment.diagnostics))
 
     @property
@@ -140,7 +148,7 @@ def check_paths(request: CheckRequest, workers: Workers | None = None,
     covered = (paths or default_paths(request.cwd)) if paths or not problems else []
     configs = find_configs(covered, request.cwd, frozenset(env_dirs)) if covered else []
     mine = set(sharding.select(configs, request.shard)) if request.shard else None
-    settings = Settings(request.cwd)
+    settings = Settings(request.cwd, request.sources_anchor)
     checked = _check(configs, mine, env_dirs, request, settings, workers, progress)
     for problem in problems:  # `file-name`: a file no config is read from
         checked.problems += settings.settle(request.cwd / problem.path, [problem], None)
@@ -155,7 +163,8 @@ def check_repository(request: CheckRequest, deployments_root: Path, selected: Se
     everyone = find_configs([str(deployments_root)], request.cwd, frozenset({deployments_root}))
     everyone += sorted(set(selected) - set(everyone))  # e.g. reached through a linked folder
     chosen = set(selected)
-    checked = _check(everyone, chosen, [], request, Settings(request.cwd), workers, None)
+    checked = _check(everyone, chosen, [], request, Settings(request.cwd, request.sources_anchor), workers,
+                     None)
     by_config = {check.config: check for check in checked.checks}
     checked.checks = [by_config[config] for config in selected]
     return checked
@@ -164,9 +173,9 @@ def check_repository(request: CheckRequest, deployments_root: Path, selected: Se
 def check_text(check: DeploymentCheck, text: str) -> DeploymentCheck:
     """`check`'s config as if it held `text` (a planned edit, checked before it is written)."""
     loaded, problems = load_yaml_text(check.config.display, text)
-    problems += _values_problems(check.config, check.environment.environment, check.charts_root, loaded)
-    return _checked(check.config, check.environment, check.charts_root, loaded, problems,
-                    check.rules.for_text(text))
+    roots = check.roots or ChartRoots(check.charts_root)
+    problems += _values_problems(check.config, check.environment.environment, roots, loaded)
+    return _checked(check.config, check.environment, roots, loaded, problems, check.rules.for_text(text))
 
 
 # --- the core ----------------------------------------------------------------------------------------
@@ -188,12 +197,13 @@ def _check(configs: list[ConfigFile], mine: set[ConfigFile] | None, env_dirs: li
         environment_of(folder).named = True
         reported.append(environments[folder])
     roots: dict[Path, Path | None] = {}
-    todo: list[tuple[ConfigFile, EnvironmentCheck, Path | None, Path | None]] = []
-    read_only: list[tuple[ConfigFile, EnvironmentCheck, Path | None]] = []
+    todo: list[tuple[ConfigFile, EnvironmentCheck, ChartRoots, Path | None]] = []
+    read_only: list[tuple[ConfigFile, EnvironmentCheck, ChartRoots]] = []
     for config in configs:
         environment = environment_of(config.env_dir)
         repository = _repository_root(config, roots)
-        charts_root = request.charts_root or repository
+        charts_root = ChartRoots(request.charts_root or repository, request.charts_root is not None,
+                                 settings.repository(repository).chart_sources)
         if mine is None or config in mine:
             if environment not in reported:
                 reported.append(environment)
@@ -206,7 +216,7 @@ def _check(configs: list[ConfigFile], mine: set[ConfigFile] | None, env_dirs: li
             todo, _in_workers(_check_one, jobs, workers, progress), strict=True):
         rules = settings.for_file(config.path, loaded.text if loaded else None, repository)
         checks.append(_checked(config, environment, charts_root, loaded, problems, rules))
-    others = [DeploymentCheck(config, environment, charts_root, loaded)
+    others = [DeploymentCheck(config, environment, _root(charts_root, loaded), loaded, roots=charts_root)
               for (config, environment, charts_root), loaded
               in zip(read_only, _in_workers(_read_one, [(c, e.environment, r) for c, e, r in read_only],
                                             workers), strict=True)]
@@ -214,12 +224,51 @@ def _check(configs: list[ConfigFile], mine: set[ConfigFile] | None, env_dirs: li
     for check, diagnostic in duplicate_deployment.check_all([in_order[c] for c in configs]):
         if mine is None or check.config in mine:
             check.diagnostics += check.rules.apply([diagnostic])
-    return DeploymentSet(checks, others, reported)
+    return DeploymentSet(checks, others, reported, _chart_problems(checks, request.cwd, settings))
 
 
-def _checked(config: ConfigFile, environment: EnvironmentCheck, charts_root: Path | None,
+def check_render(check: DeploymentCheck, manifests: str) -> list[Diagnostic]:
+    """The config against what its chart rendered (rules.RENDER_RULES: a canary or deployment mode
+    the config sets that the render does not carry, names too long for what KServe derives), the
+    repository's settings applied."""
+    chart = chart_schema(check.chart_dir)
+    if check.loaded is None or chart.contract:
+        return []  # this repository's chart renders its values one to one: its render is not parsed again
+    ran = active_rules(chart)  # a rule that checked the config's values needs no second look
+    rules = [rule for rule in RENDER_RULES if rule not in ran]
+    try:
+        objects = parse_manifests(manifests)
+    except (yaml.YAMLError, ValueError, RecursionError):  # the manifest checks report it
+        return []
+    return check.rules.apply([d for rule in rules
+                              for d in rule.check_rendered(check.loaded, objects, chart.name,
+                                                           check.namespace)])
+
+
+def _chart_problems(checks: list[DeploymentCheck], cwd: Path, settings: Settings) -> list[Diagnostic]:
+    """The schema problems of the charts the configs name, once per chart (values_schema.py)."""
+    found: list[Diagnostic] = []
+    unusable: set[Path] = set()
+    for chart_dir in dict.fromkeys(check.chart_dir for check in checks if check.chart_dir is not None):
+        path = chart_dir / "values.schema.json"
+        problem = chart_schema_problem(chart_schema(chart_dir), display_path(path, cwd))
+        if problem is not None:
+            found += settings.settle(path, [problem], "")
+            unusable.add(chart_dir)
+    for check in checks:  # helm would refuse every config of it: nothing to render
+        check.chart_unusable = check.chart_dir in unusable
+    return found
+
+
+def _root(roots: ChartRoots, loaded: LoadedYaml | None) -> Path | None:
+    return roots.root_for(loaded.value)[0] if loaded is not None else roots.fallback
+
+
+def _checked(config: ConfigFile, environment: EnvironmentCheck, roots: ChartRoots,
              loaded: LoadedYaml | None, problems: list[Diagnostic], rules: FileRules) -> DeploymentCheck:
-    check = DeploymentCheck(config, environment, charts_root, loaded, rules.settled(problems), rules=rules)
+    charts_root = _root(roots, loaded)
+    check = DeploymentCheck(config, environment, charts_root, loaded, rules.settled(problems), rules=rules,
+                            roots=roots)
     if loaded is not None:
         check.chart_dir = _chart_dir(loaded, charts_root)
     return check
@@ -249,7 +298,7 @@ def _chart_dir(loaded: LoadedYaml, charts_root: Path | None) -> Path | None:
 # --- one config (in worker processes for many) ------------------------------------------------------
 
 T = TypeVar("T")
-Job = tuple[ConfigFile, Environment, "Path | None"]
+Job = tuple[ConfigFile, Environment, ChartRoots]
 Checked = tuple["LoadedYaml | None", list[Diagnostic]]
 
 
@@ -261,31 +310,46 @@ def load_config(config: ConfigFile) -> Checked:
     return load_yaml_file(str(config.path), config.display)
 
 
-def _check_one(config: ConfigFile, environment: Environment, charts_root: Path | None) -> Checked:
+def _check_one(config: ConfigFile, environment: Environment, roots: ChartRoots) -> Checked:
     loaded, problems = load_config(config)
-    return loaded, problems + _values_problems(config, environment, charts_root, loaded)
+    return loaded, problems + _values_problems(config, environment, roots, loaded)
 
 
-def _read_one(config: ConfigFile, environment: Environment, charts_root: Path | None) -> LoadedYaml | None:
+def _read_one(config: ConfigFile, environment: Environment, roots: ChartRoots) -> LoadedYaml | None:
     return load_config(config)[0]
 
 
-def _values_problems(config: ConfigFile, environment: Environment, charts_root: Path | None,
+def _values_problems(config: ConfigFile, environment: Environment, roots: ChartRoots,
                      loaded: LoadedYaml | None) -> list[Diagnostic]:
-    """The values schema of its chart, then every rule."""
+    """Both contracts (values_schema.py: the deployment keys, the values against the schema of the
+    chart it names), then the rules that apply to that chart."""
     if loaded is None:
         return []
-    problems = schema_diagnostics(loaded, validator_for(_chart_dir(loaded, charts_root)), OWNED_PATHS)
-    context = RuleContext(config.display, loaded, environment, charts_root, config.deployment_dir.name)
-    for rule in SEMANTIC_RULES:
+    charts_root, unmapped = roots.root_for(loaded.value)
+    chart_dir = _chart_dir(loaded, charts_root)
+    names_repository = isinstance(loaded.value.get("repo_url"), str)
+    chart = chart_schema(chart_dir, other_repository=names_repository)
+    rules = active_rules(chart)
+    problems = values_problems(loaded, chart, tuple(path for rule in rules for path in rule.OWNS))
+    context = RuleContext(config.display, loaded, environment, charts_root, config.deployment_dir.name,
+                          chart, unmapped)
+    for rule in rules:
         problems.extend(rule.check(context))
     return problems
 
 
+def active_rules(chart: ChartSchema) -> tuple[ModuleType, ...]:
+    """The semantic rules for a config of `chart`: a rule reading keys of this repository's chart
+    (its CHART_KEYS) checks a config of another chart only if that chart's schema declares them."""
+    return tuple(rule for rule in SEMANTIC_RULES
+                 if chart.contract or all(chart.declares(key) for key in getattr(rule, "CHART_KEYS", ())))
+
+
 def check_config(config: ConfigFile, environment: Environment, charts_root: Path | None) -> DeploymentCheck:
     """One config on its own: no other config to be a duplicate of, its environment's problems left out."""
-    return _checked(config, EnvironmentCheck(config.env_dir, environment, []), charts_root,
-                    *_check_one(config, environment, charts_root), NO_RULES)
+    roots = ChartRoots(charts_root)
+    return _checked(config, EnvironmentCheck(config.env_dir, environment, []), roots,
+                    *_check_one(config, environment, roots), NO_RULES)
 
 
 def _chunk(function: Callable[..., T], jobs: list[Job]) -> list[T]:

@@ -94,8 +94,9 @@ def _comments(display: str, text: str | None) -> DisableComments:
 class Settings:
     """The rule settings of the repositories one run reads, each read once."""
 
-    def __init__(self, cwd: Path) -> None:
+    def __init__(self, cwd: Path, anchor: Path | None = None) -> None:
         self.cwd = cwd
+        self.anchor = anchor  # relative chart source paths start here (diff: the real checkout)
         self._repositories: dict[Path | None, RepositorySettings] = {}
 
     def repository(self, root: Path | None) -> RepositorySettings:
@@ -114,7 +115,7 @@ class Settings:
         refused = outside_repository(path)
         if refused is not None:
             raise ToolError(f"{shown}: {refused}")
-        return read_settings(path, shown, _registry())
+        return read_settings(path, shown, _registry(), self.anchor)
 
     def for_file(self, path: Path, text: str | None, root: Path | object | None = _UNKNOWN) -> FileRules:
         """The rules of the file (or folder) `path`, whose text is `text` (None: read it for its

@@ -94,6 +94,10 @@ def diff(base: str, head: str | None, paths: Sequence[str], options: pipeline.Op
             git.extract_deployments(head_sha, head_paths, head_files, charts_prefix, head_root)
         base_charts, head_charts = ((base_root / charts_prefix, head_root / charts_prefix)
                                     if charts_prefix is not None else (options.charts_root,) * 2)
+        if options.charts_root is None:  # each side's own root, and its chart sources' defaults
+            base_charts = head_charts = None
+        # chart sources' relative paths are read from the checkout, not the extracted copies
+        options = replace(options, sources_anchor=git.root)
         with ThreadPoolExecutor(max_workers=2) as pool:  # helm runs in subprocesses: both sides at once
             base_job = pool.submit(render_side, BASE, base_root, base_paths, options, helm, base_charts)
             head_job = pool.submit(render_side, HEAD, head_root, head_paths, options, helm, head_charts)
@@ -182,7 +186,8 @@ def compare(base_path: str | None, head_path: str | None, reasons: tuple[str, ..
         new_revision = not manifest_diff.same_data(manifest_diff.predictor_specs(base_objects),
                                                    manifest_diff.predictor_specs(head_objects))
         sentences += _traffic_sentences(base_path, head_path, reasons, base, head, objects,
-                                        new_revision)
+                                        new_revision, (list(base_objects.values()),
+                                                       list(head_objects.values())))
     if base_path is None:
         status = "added"
     elif head_path is None:
@@ -197,12 +202,15 @@ def compare(base_path: str | None, head_path: str | None, reasons: tuple[str, ..
 
 def _traffic_sentences(base_path: str | None, head_path: str | None, reasons: tuple[str, ...],
                        base: RenderedSide, head: RenderedSide, objects: list[ObjectDiff],
-                       new_revision: bool) -> list[Sentence]:
+                       new_revision: bool, rendered: tuple[list[Any], list[Any]]) -> list[Sentence]:
+    """What the change does, from both sides' rendered objects (explain/rollout_summary.py)."""
     before_values = base.values.get(base_path) if base_path else None
     after_values = head.values.get(head_path) if head_path else None
-    before = RolloutState.from_values(before_values) if before_values is not None else None
-    after = RolloutState.from_values(after_values) if after_values is not None else None
+    before = RolloutState.from_objects(rendered[0]) if base_path else None
+    after = RolloutState.from_objects(rendered[1]) if head_path else None
     if before == after and not objects:
+        if base_path and head_path and before_values is not None and before_values != after_values:
+            return [rollout_summary.nothing_rendered(REASON_CONFIG)]
         return []
     sentences = []
     namespace = None
@@ -211,6 +219,7 @@ def _traffic_sentences(base_path: str | None, head_path: str | None, reasons: tu
         if namespace:
             sentences.append(namespace)
     sentences += rollout_summary.describe_change(before, after)
+    sentences += rollout_summary.workload_changes(*rendered)
     if after is not None and before == after and objects and namespace is None:
         if before_values != after_values:
             cause = REASON_CONFIG

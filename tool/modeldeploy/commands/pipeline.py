@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..checks.deployments import CheckRequest, DeploymentCheck, DeploymentSet, check_paths
+from ..checks.deployments import CheckRequest, DeploymentCheck, DeploymentSet, check_paths, check_render
 from ..config import sharding
 from ..config.discovery import ConfigFile, find_repo_root
 from ..diagnostics import Diagnostic, InternalError, Severity
@@ -44,10 +44,11 @@ class Options:
     deadline: Deadline | None = None  # for every helm process of the run (default: 600 s from its start)
     strict: bool = False  # warnings fail the run: then output_dir is left as it was
     cache: bool = True  # helm's outputs from the render cache (render/cache.py); --no-cache: False
+    sources_anchor: Path | None = None  # relative chart sources start here (default: their file's folder)
 
 
 def request(paths: list[str], options: Options, cwd: Path) -> CheckRequest:
-    return CheckRequest(cwd, tuple(paths), options.charts_root, options.shard)
+    return CheckRequest(cwd, tuple(paths), options.charts_root, options.shard, options.sources_anchor)
 
 
 def validate(paths: list[str], options: Options, cwd: Path, progress: Progress | None = None) -> RunResult:
@@ -142,6 +143,7 @@ def render_checked(paths: list[str], options: Options, cwd: Path, helm: Helm | N
                     progress(done, len(renderable))
             else:
                 manifests[index] = outcome.manifests
+                result.diagnostics.extend(check_render(renderable[index], outcome.manifests))
                 checker.submit(index, outcome.manifests, renderable[index].config.display)
             checked_manifests(checker.finished())
         checked_manifests(checker.finished(wait=True))

@@ -15,6 +15,12 @@ commands on one deployment run one after the other, each planning from what the
 previous one wrote, so no update is lost and each reports the value it really
 replaced. A file that cannot be read or written is a ToolError (exit 2) naming it,
 raised before anything is written; Plan.written says the write succeeded.
+
+This repository's chart renders its values one to one, so its plans are explained from the
+values. A config of another chart is rendered (helm) as it is and as planned: the sentences
+come from both renders, and an edit the chart does not render as asked (a canary it ignores,
+`canary-not-rendered`) is refused with that diagnostic: the edit would change nothing that
+Argo CD applies.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import contextlib
 import difflib
 import os
 import re
+import tempfile
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
@@ -34,6 +41,7 @@ from ..checks.deployments import (
     CheckRequest,
     DeploymentCheck,
     EnvironmentCheck,
+    check_render,
     check_repository,
     check_text,
 )
@@ -41,8 +49,9 @@ from ..config import editing as config_edit
 from ..config.deployment_refs import Deployment, UnknownDeployment, find_deployment
 from ..config.discovery import ConfigFile, display_path
 from ..config.environments import load_environment
+from ..config.values_schema import chart_schema
 from ..diagnostics import Diagnostic, Severity, ToolError
-from ..explain.rollout_summary import RolloutState, Sentence, describe_change
+from ..explain.rollout_summary import RolloutState, Sentence, describe_change, workload_changes
 from ..file_lock import folder_lock
 from ..fileio import write_atomic
 from ..parallel import Workers
@@ -203,8 +212,13 @@ def _planned(deployment: Deployment, repo: Repository,
     if not planned.valid or planned.loaded is None:
         plan.refusal = f"the change would make {config.display} invalid; nothing was changed"
         return plan
-    plan.sentences = describe_change(RolloutState.from_values(current.loaded.value),
-                                     RolloutState.from_values(planned.loaded.value))
+    if current.chart_dir is not None and not chart_schema(current.chart_dir).contract:
+        refused = _from_renders(plan, current, planned, new_text)
+        if refused:
+            return plan
+    else:
+        plan.sentences = describe_change(RolloutState.from_values(current.loaded.value),
+                                         RolloutState.from_values(planned.loaded.value))
     plan.violations = repo.policy_violations(deployment, config.display, current.loaded.value,
                                              planned.loaded.value)
     if plan.violations:
@@ -220,6 +234,42 @@ def _planned(deployment: Deployment, repo: Repository,
 def policy_refusal(env: str) -> str:
     return (f"the rollout policy of {env} (`rollout:` in its environment.yaml) forbids this change, "
             "and `modeldeploy diff` would fail the pull request; nothing was changed")
+
+
+def _from_renders(plan: Plan, current: DeploymentCheck, planned: DeploymentCheck, new_text: str) -> bool:
+    """Explain the edit of a config of another chart from its renders before and after; True when
+    refused (the chart does not render what the edit asks, or cannot render it)."""
+    from ..manifests.parse import parse_manifests
+    from ..manifests.schema_registry import DEFAULT_KUBERNETES_VERSION
+    from ..render import helm as helm_runner
+    from ..render.single import Release, render_release
+
+    helm = helm_runner.find_helm()
+    objects = []
+    with tempfile.TemporaryDirectory(prefix="modeldeploy-plan-") as tmp:
+        planned_file = Path(tmp) / "config.yaml"
+        planned_file.write_text(new_text, encoding="utf-8")
+        for check, values_file in ((current, current.config.path), (planned, planned_file)):
+            if check.loaded is None or check.chart_dir is None:
+                return True
+            release = Release(check.config.display, values_file, check.name, check.namespace, check.chart_dir,
+                              check.loaded)
+            outcome = render_release(helm, release, DEFAULT_KUBERNETES_VERSION)
+            if outcome.manifests is None:
+                plan.diagnostics = [*plan.diagnostics, *outcome.diagnostics]
+                plan.refusal = f"{check.config.display} does not render; nothing was changed"
+                return True
+            objects.append((outcome.manifests, parse_manifests(outcome.manifests)))
+    ignored = _errors(check_render(planned, objects[1][0]))
+    if ignored:
+        plan.diagnostics = [*plan.diagnostics, *ignored]
+        plan.refusal = (f"the chart of {plan.display} does not render this change as asked, so Argo CD would "
+                        "apply nothing of it; nothing was changed")
+        return True
+    before, after = objects[0][1], objects[1][1]
+    plan.sentences = describe_change(RolloutState.from_objects(before), RolloutState.from_objects(after))
+    plan.sentences += workload_changes(before, after)
+    return False
 
 
 _PERCENT_MENTION = re.compile(r"(?<![\w.])(\d{1,3})\s*%")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .. import fast_schema
@@ -97,8 +98,11 @@ def _owned(path: JsonPath, owned: Iterable[JsonPath]) -> bool:
 
 
 def schema_diagnostics(loaded: LoadedYaml, validator: jsonschema.protocols.Validator,
-                       owned: Iterable[JsonPath] = ()) -> list[Diagnostic]:
-    """All schema errors of `loaded`, except under paths a dedicated rule owns."""
+                       owned: Iterable[JsonPath] = (), chart: str | None = None,
+                       source_keys: Iterable[str] = ()) -> list[Diagnostic]:
+    """All schema errors of `loaded`, except under paths a dedicated rule owns. `chart`: the
+    schema is that chart's values.schema.json (named in each message); `source_keys`: the
+    top-level keys the ApplicationSet reads from the file, which the chart's schema must accept."""
     owned = list(owned)
     problems: list[Diagnostic] = []
     seen: set[Diagnostic] = set()
@@ -109,9 +113,13 @@ def schema_diagnostics(loaded: LoadedYaml, validator: jsonschema.protocols.Valid
     skip: list[JsonPath] = []  # paths with a diagnostic already, or where no number belongs
     for err in () if known_valid else validator.iter_errors(loaded.value):
         for subject, diagnostic in _convert(loaded, err, tuple(err.absolute_path), nested):
+            if chart is not None:
+                diagnostic = _of_chart(diagnostic, subject, chart, source_keys)
             if err.validator == "type":
                 skip.append(subject)
-            if not _owned(subject, owned) and diagnostic not in seen:
+            # a chart's schema refusing a key is no value problem a rule reports better
+            refused = chart is not None and diagnostic.rule == RULE_UNKNOWN_KEY.id
+            if (refused or not _owned(subject, owned)) and diagnostic not in seen:
                 skip.append(subject)
                 seen.add(diagnostic)
                 problems.append(diagnostic)
@@ -135,6 +143,18 @@ def schema_diagnostics(loaded: LoadedYaml, validator: jsonschema.protocols.Valid
 def _draft_of(validator: Any) -> str:
     meta = getattr(validator, "META_SCHEMA", None) or {}
     return str(meta.get("$schema") or meta.get("$id") or "")
+
+
+def _of_chart(diagnostic: Diagnostic, subject: JsonPath, chart: str,
+              source_keys: Iterable[str]) -> Diagnostic:
+    """`diagnostic` said of chart `chart`'s schema."""
+    if diagnostic.rule == RULE_UNKNOWN_KEY.id and len(subject) == 1 and subject[0] in source_keys:
+        key = excerpt(subject[0])
+        return replace(diagnostic, message=(
+            f"chart {chart}'s values.schema.json refuses `{key}`, a key the ApplicationSet reads from this "
+            f"file and passes to helm with the rest: helm (so Argo CD) fails to render it; declare "
+            f"`{key}` (type string) in the chart's values.schema.json"))
+    return replace(diagnostic, message=f"{diagnostic.message} (chart {chart})")
 
 
 def number_form_message(key: Any, raw: str, tag: str, value: Any, reason: str) -> str:

@@ -6,6 +6,7 @@
       mutable-tag: error        # a warning made an error
       directory-name: off       # never reported
       schema-unknown-key: warning
+    chart_sources: ...          # where charts come from (config/chart_sources.py)
 
 A severity is read as the text written (`off` stays `off`, not YAML 1.1's false). An unknown
 rule id or severity is a usage error (exit 2) naming the file, line and column, with a
@@ -37,6 +38,7 @@ from typing import TYPE_CHECKING
 from .. import schema_store
 from ..diagnostics import Diagnostic, Rule, Severity, ToolError, declared_in
 from . import go_regex
+from .chart_sources import ChartSources
 from .schema_diagnostics import schema_diagnostics, suggest
 from .yaml_loader import MAX_BYTES, load_yaml_file
 
@@ -62,13 +64,16 @@ class RepositorySettings:
 
     severities: Mapping[str, Severity | None]
     path: str | None = None  # the file, as shown; None: the repository has none
+    chart_sources: ChartSources | None = None  # `chart_sources` (config/chart_sources.py), if any
 
 
 NO_SETTINGS = RepositorySettings({})
 
 
-def read_settings(path: Path, display: str, rules: Mapping[str, Rule]) -> RepositorySettings:
-    """The settings in `path`; a ToolError listing every problem (file:line:column: ...) otherwise."""
+def read_settings(path: Path, display: str, rules: Mapping[str, Rule],
+                  anchor: Path | None = None) -> RepositorySettings:
+    """The settings in `path`; a ToolError listing every problem (file:line:column: ...) otherwise.
+    Relative chart source paths are read from `anchor` (default: the file's folder)."""
     loaded, problems = load_yaml_file(str(path), display)
     if loaded is None and all(d.rule == "yaml-empty" for d in problems):  # only comments: no settings
         return RepositorySettings({}, display)
@@ -95,7 +100,9 @@ def read_settings(path: Path, display: str, rules: Mapping[str, Rule]) -> Reposi
     if problems:
         raise _settings_error(display, problems)
     severities = {rule_id: None if text == OFF else Severity(str(text)) for rule_id, text in written.items()}
-    return RepositorySettings(severities, display)
+    sources = ChartSources.read(loaded.value["chart_sources"], anchor or path.parent, display) \
+        if "chart_sources" in loaded.value else None
+    return RepositorySettings(severities, display, sources)
 
 
 def _settings_error(display: str, problems: list[Diagnostic]) -> ToolError:

@@ -13,11 +13,21 @@ KServe semantics (Serverless mode; seeds 001/004, kserve docs):
 - RawDeployment mode ignores canaryTrafficPercent (kserve/kserve#5335).
 
 Each rule is a function (before, after) -> sentence or None; RULES orders them.
+
+The states come from what renders, not from config values (`RolloutState.from_objects`): the
+rendered InferenceService's name, its storage URI (image and version: `spec.predictor.model`,
+a framework key, or the `STORAGE_URI` env of the `kserve-container`), its
+`canaryTrafficPercent` and its deploymentMode annotation (KServe >= 0.16's `Standard` and
+`Knative` read as RawDeployment and Serverless; absent: Serverless). A chart that renders no
+InferenceService (a UI, TrustyAI) is explained by its workloads (`workload_changes`: images and
+replicas of Deployments, StatefulSets and DaemonSets), and a config change that renders the same
+objects is said as such (`nothing_rendered`). For this repository's chart, which renders its
+values one to one, the states and so the sentences are those of its values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +35,9 @@ from ..results.sentence import Sentence
 
 SERVERLESS = "Serverless"
 RAW = "RawDeployment"
+MODE_NAMES = {"Standard": RAW, "Knative": SERVERLESS}  # KServe >= 0.16 names, same modes
+MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,59 @@ class RolloutState:
             deployment_mode=values.get("deployment_mode") or SERVERLESS,
             image=f"oci://{repo}/{namespace}/{name}" if repo and namespace else None,
         )
+
+
+    @classmethod
+    def from_objects(cls, objects: Iterable[Any]) -> RolloutState | None:
+        """The state of the first rendered InferenceService (None: the render has none)."""
+        for obj in objects:
+            if isinstance(obj, dict) and obj.get("kind") == "InferenceService":
+                return cls._of_inferenceservice(obj)
+        return None
+
+    @classmethod
+    def _of_inferenceservice(cls, obj: dict[str, Any]) -> RolloutState:
+        metadata = _mapping(obj.get("metadata"))
+        predictor = _mapping(_mapping(obj.get("spec")).get("predictor"))
+        annotations = _mapping(metadata.get("annotations"))
+        mode = annotations.get(MODE_ANNOTATION)
+        mode = MODE_NAMES.get(str(mode), str(mode)) if mode else SERVERLESS
+        percent = predictor.get("canaryTrafficPercent")
+        image, version = _split_uri(storage_uri(predictor))
+        return cls(name=str(metadata.get("name")), version=version,
+                   canary_percent=percent if isinstance(percent, int) and not isinstance(percent, bool)
+                   else None,
+                   deployment_mode=mode, image=image)
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def storage_uri(predictor: dict[str, Any]) -> str | None:
+    """Where the predictor's model comes from: its model's (or a framework key's) storageUri, or
+    the STORAGE_URI env of its kserve-container."""
+    for key, spec in predictor.items():
+        if isinstance(spec, dict) and isinstance(spec.get("storageUri"), str) and key != "containers":
+            return str(spec["storageUri"])
+    for container in predictor.get("containers") or []:
+        if isinstance(container, dict) and container.get("name") == "kserve-container":
+            for env in container.get("env") or []:
+                if isinstance(env, dict) and env.get("name") == "STORAGE_URI" \
+                        and isinstance(env.get("value"), str):
+                    return str(env["value"])
+    return None
+
+
+def _split_uri(uri: str | None) -> tuple[str | None, str | None]:
+    """(the URI without its tag, the tag) of `oci://repo/ns/name:tag`; a port is no tag."""
+    if not uri:
+        return None, None
+    head, slash, last = uri.rpartition("/")
+    if ":" in last:
+        name, _, tag = last.rpartition(":")
+        return f"{head}{slash}{name}", tag
+    return uri, None
 
 
 Rule = Callable[[RolloutState | None, RolloutState | None], Sentence | None]
@@ -197,3 +263,56 @@ def invalid_config(side: str, config: str) -> Sentence:
     """One side's config does not render: no traffic statement can be made for it."""
     return Sentence("invalid-config", f"{side} config {config} is invalid and was not rendered "
                     "(see the problems)")
+
+
+# Sentences for what renders besides an InferenceService, and for a change that renders nothing.
+
+def nothing_rendered(cause: str) -> Sentence:
+    """The config (or chart, environment) changed, and every rendered object stayed the same."""
+    return Sentence("nothing-rendered", f"{cause} change, nothing rendered changed: the chart reads none "
+                    "of the changed values, so Argo CD applies the same objects")
+
+
+def _workloads(objects: Iterable[Any]) -> dict[str, dict[str, Any]]:
+    """`Kind/name` -> the images (container name -> image) and replicas of each workload."""
+    found: dict[str, dict[str, Any]] = {}
+    for obj in objects:
+        if not isinstance(obj, dict) or obj.get("kind") not in WORKLOAD_KINDS:
+            continue
+        metadata = _mapping(obj.get("metadata"))
+        spec = _mapping(obj.get("spec"))
+        pod = _mapping(_mapping(spec.get("template")).get("spec"))
+        images = {str(c.get("name")): c.get("image") for key in ("initContainers", "containers")
+                  for c in pod.get(key) or [] if isinstance(c, dict)}
+        replicas = spec.get("replicas", 1) if obj.get("kind") != "DaemonSet" else None
+        found[f"{obj.get('kind')}/{metadata.get('name')}"] = {"images": images, "replicas": replicas}
+    return found
+
+
+def workload_image(objects: Iterable[Any]) -> str | None:
+    """The image of the first container of the first workload rendered, if any."""
+    for workload in _workloads(objects).values():
+        for image in workload["images"].values():
+            return str(image)
+    return None
+
+
+def workload_changes(before: Iterable[Any], after: Iterable[Any]) -> list[Sentence]:
+    """New and removed workloads, and their image and replica changes, from both renders."""
+    old, new = _workloads(before), _workloads(after)
+    sentences = []
+    for name in sorted(new.keys() - old.keys()):
+        images = ", ".join(str(i) for i in new[name]["images"].values())
+        sentences.append(Sentence("new-workload", f"new {name}: runs {images}"))
+    for name in sorted(old.keys() - new.keys()):
+        sentences.append(Sentence("removed-workload", f"removed {name}: its pods are deleted"))
+    for name in sorted(old.keys() & new.keys()):
+        for container, image in new[name]["images"].items():
+            was = old[name]["images"].get(container)
+            if was is not None and was != image:
+                sentences.append(Sentence("workload-image", f"{name}: container {container} image {was} -> "
+                                          f"{image}: its pods are replaced"))
+        if old[name]["replicas"] != new[name]["replicas"]:
+            sentences.append(Sentence("workload-replicas", f"{name}: replicas {old[name]['replicas']} -> "
+                                      f"{new[name]['replicas']}"))
+    return sentences

@@ -12,9 +12,9 @@ Imports inside the package go down these layers (`|`: independent; lint-imports 
 ending with `|` goes on):
 
     registry
-    canary_deployment_mode | canary_traffic_percent | chart_path | directory_name |
-        duplicate_deployment | mutable_tag | name_length
-    name_format
+    canary_deployment_mode | canary_traffic_percent | chart_path | deployment_mode_not_rendered |
+        directory_name | duplicate_deployment | mutable_tag | name_length | release_name
+    canary_not_rendered | name_format
     base
 """
 
@@ -24,12 +24,15 @@ from types import ModuleType
 
 from . import (
     canary_deployment_mode,
+    canary_not_rendered,
     canary_traffic_percent,
     chart_path,
+    deployment_mode_not_rendered,
     directory_name,
     mutable_tag,
     name_format,
     name_length,
+    release_name,
 )
 from .base import RuleContext
 
@@ -38,12 +41,17 @@ SEMANTIC_RULES: tuple[ModuleType, ...] = (
     chart_path,
     name_format,
     name_length,
+    release_name,
     canary_traffic_percent,
     canary_deployment_mode,
     mutable_tag,
     directory_name,
 )
 
+# The rules that compare a config with what its chart rendered:
+# check_rendered(loaded, objects, chart name, release namespace).
+RENDER_RULES: tuple[ModuleType, ...] = (canary_not_rendered, deployment_mode_not_rendered, name_length)
+
 OWNED_PATHS = tuple(path for rule in SEMANTIC_RULES for path in rule.OWNS)
 
-__all__ = ["OWNED_PATHS", "SEMANTIC_RULES", "RuleContext"]
+__all__ = ["OWNED_PATHS", "RENDER_RULES", "SEMANTIC_RULES", "RuleContext"]

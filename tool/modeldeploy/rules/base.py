@@ -2,7 +2,9 @@
 
 A rule module (in the manner of yamllint's) declares `RULE`, its Rule (the id printed in
 brackets, the default severity, whether it can be turned off), `OWNS` (the config paths whose
-schema errors it reports itself, better worded), and `check(ctx)`, a generator of
+schema errors it reports itself, better worded), optionally `CHART_KEYS` (the keys of this
+repository's chart it reads: a config of another chart is checked by it only when that chart's
+schema declares them all), and `check(ctx)`, a generator of
 diagnostics made with `RULE.at(...)`. Its docstring is its documentation: the first line
 `id (severity): what it requires.`, then why (`rule_doc` turns it into the rule's doc).
 """
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config.environments import Environment
+from ..config.values_schema import ChartSchema
 from ..config.yaml_loader import JsonPath, LoadedYaml
 
 
@@ -24,6 +27,8 @@ class RuleContext:
     environment: Environment
     charts_root: Path | None
     dir_name: str
+    chart: ChartSchema | None = None  # what the chart it names says of its values
+    chart_source_problem: str | None = None  # why there is no charts root (an unmapped repo_url)
 
     @property
     def values(self) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from .base import RuleContext, rule_doc
 
 RULE = Rule("canary-raw-deployment", Severity.ERROR, rule_doc(__doc__), __name__)
 OWNS = ()
+CHART_KEYS = ("canary", "deployment_mode")
 
 
 def check(ctx: RuleContext) -> Iterator[Diagnostic]:

@@ -18,6 +18,7 @@ from .base import RuleContext, rule_doc
 
 RULE = Rule("canary-traffic-percent", Severity.ERROR, rule_doc(__doc__), __name__)
 OWNS = (("canary", "trafficPercent"),)
+CHART_KEYS = ("canary",)
 
 
 def check(ctx: RuleContext) -> Iterator[Diagnostic]:

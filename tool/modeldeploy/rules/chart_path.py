@@ -35,6 +35,10 @@ def check(ctx: RuleContext) -> Iterator[Diagnostic]:
         yield RULE.at(ctx.file, line, column, "`chart_path` must be a path such as "
                     "`charts/model-deployment/music-transformer`")
         return
+    if ctx.charts_root is None and ctx.chart_source_problem is not None:
+        line, column = ctx.at("repo_url")
+        yield RULE.at(ctx.file, line, column, ctx.chart_source_problem)
+        return
     if ctx.charts_root is None:
         yield RULE.at(ctx.file, line, column, "cannot tell where charts live: the config is in no git "
                     "repository; pass --charts-root DIR or set MODELDEPLOY_CHARTS_ROOT")

@@ -14,6 +14,7 @@ from .base import RuleContext, rule_doc
 
 RULE = Rule("mutable-tag", Severity.WARNING, rule_doc(__doc__), __name__)
 OWNS = ()
+CHART_KEYS = ("version",)
 MUTABLE_TAGS = frozenset({"latest", "main", "master", "stable", "dev", "develop", "head", "edge",
                           "nightly", "prod", "production", "test", "staging"})
 

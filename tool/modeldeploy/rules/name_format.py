@@ -18,6 +18,7 @@ from .base import RuleContext, rule_doc
 
 RULE = Rule("name-format", Severity.ERROR, rule_doc(__doc__), __name__)
 OWNS = (("name",),)
+CHART_KEYS = ("name",)
 DNS_1035 = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")  # use fullmatch: `$` would allow a final newline
 NAME_MAX = 63  # a DNS-1035 label; name-length reports names too long for what KServe derives
 

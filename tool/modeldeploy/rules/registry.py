@@ -29,16 +29,16 @@ from __future__ import annotations
 import difflib
 from types import ModuleType
 
-from ..config import discovery, environments, schema_diagnostics, settings_file, yaml_loader
+from ..config import discovery, environments, schema_diagnostics, settings_file, values_schema, yaml_loader
 from ..diagnostics import Rule
 from ..manifests import check, files, kserve_rules, kubeconform, parse
 from ..policy import rules as policy_rules
 from ..render import single
-from . import SEMANTIC_RULES, duplicate_deployment
+from . import SEMANTIC_RULES, canary_not_rendered, deployment_mode_not_rendered, duplicate_deployment
 
 DECLARING: tuple[ModuleType, ...] = (
-    yaml_loader, schema_diagnostics, discovery, environments, settings_file,
-    *SEMANTIC_RULES, duplicate_deployment,
+    yaml_loader, schema_diagnostics, values_schema, discovery, environments, settings_file,
+    *SEMANTIC_RULES, canary_not_rendered, deployment_mode_not_rendered, duplicate_deployment,
     single, parse, check, kubeconform, kserve_rules, files,
     policy_rules,
 )
