@@ -1,7 +1,7 @@
 """The render cache (render/cache.py) with the real CLI and the real helm, wrapped by a script that
 notes every `helm template` call: a second run renders nothing with helm and writes the same bytes;
-a change of the chart, of a config, of helm, of the kube or API versions is a miss; a corrupt entry or a damaged database
-file is a miss, never an error; concurrent runs share one cache; `--no-cache` and
+a change of the chart, a config, helm, the kube or API versions is a miss; a corrupt entry
+or a damaged database file is a miss, never an error; concurrent runs share one cache; `--no-cache` and
 MODELDEPLOY_RENDER_CACHE=off keep away from it; the size bound holds."""
 
 from __future__ import annotations

@@ -254,7 +254,8 @@ def test_release_create_makes_the_deployment_from_the_source(repo: Repo) -> None
     repo.config("test/newmodel", config_text("bbbb222", 20, name="newmodel"))
     repo.commit("test: newmodel")
     missing = repo.cli("release", "newmodel", "--from", "test", "--to", "prod")
-    assert missing.returncode == 1 and "prod/newmodel" in missing.stderr
+    assert missing.returncode == 2 and "prod/newmodel" in missing.stderr  # a usage error
+    assert missing.stderr.rstrip().endswith("to create prod/newmodel from test/newmodel, add --create")
     with_canary = repo.cli("release", "newmodel", "--from", "test", "--to", "prod", "--create",
                            "--canary", "10")
     assert with_canary.returncode == 1 and "drop --canary" in with_canary.stderr
@@ -297,7 +298,7 @@ def test_history_lists_transitions_newest_first(repo: Repo) -> None:
                                                      "text": "model version aaaa111 -> bbbb222"}
     assert document["changes"][0]["author"] == "Ada"
     unknown = repo.cli("history", "test/jukebx", "--format", "json")
-    assert unknown.returncode == 1 and json.loads(unknown.stdout)["failure"]["kind"] == "not-found"
+    assert unknown.returncode == 2 and json.loads(unknown.stdout)["failure"]["kind"] == "not-found"
 
 
 def test_a_shallow_clone_says_to_fetch_the_whole_history(repo: Repo, tmp_path: Path) -> None:

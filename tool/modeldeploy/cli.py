@@ -670,7 +670,7 @@ def _run_history(args: argparse.Namespace, cwd: Path) -> int:
         raise _Failed(EXIT_USAGE, "not-found", str(exc)) from exc
     _report(sys.stdout, history_report.format_json(args.deployment, entries) if args.format == "json"
             else history_report.format_text(args.deployment, entries))
-    _summary(args, f"{_plural(len(entries), 'transition')} of {args.deployment}")
+    # no summary line: the report's first line is one
     return EXIT_OK
 
 

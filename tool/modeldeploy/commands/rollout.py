@@ -401,9 +401,10 @@ def plan_release(repo: Repository, name: str, from_env: str, to_env: str, canary
     source_check = repo.check(source.config)
     try:
         target = repo.find(f"{to_env}/{name}")
-    except UnknownDeployment:
-        if not create:
-            raise
+    except UnknownDeployment as exc:
+        if not create:  # the source exists: creating the target is the likely wish
+            raise UnknownDeployment(f"{exc}; to create {to_env}/{name} from {source.ref}, add --create") \
+                from exc
         return plan_create(repo, source, source_check, to_env, canary, write=write)
     if not source_check.valid or source_check.loaded is None:
         plan = Plan(target, b"")
