@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -164,3 +166,23 @@ def test_a_comma_in_the_config_path_renders(run_cli: RunCli, tmp_path: Path) -> 
     names = [d["metadata"]["name"] for d in yaml.safe_load_all(both.stdout)
              if d and d["kind"] == "InferenceService"]
     assert sorted(names) == ["x3", "x6", "x7", "x8"]
+
+
+def test_a_canary_the_render_ignores_is_said_once_at_the_config(run_cli: RunCli, tmp_path: Path) -> None:
+    # another chart (no values.schema.json: not this repository's contract) renders the canary in
+    # RawDeployment mode: one error at the config's line, not a second finding on the object
+    gitops = tmp_path / "gitops"
+    (gitops / ".git").mkdir(parents=True)
+    chart = gitops / "charts" / "raw-canary"
+    shutil.copytree(REPO_ROOT / "charts/model-deployment/music-transformer", chart)
+    (chart / "values.schema.json").unlink()
+    config = gitops / "model-deployments" / "test" / "jukebox" / "config.yaml"
+    config.parent.mkdir(parents=True)
+    text = (REPO_ROOT / TEST_JUKEBOX).read_text().replace("charts/model-deployment/music-transformer",
+                                                          "charts/raw-canary")
+    config.write_text(text + "deployment_mode: RawDeployment\n")
+    proc = run_cli(["render", "model-deployments", "--format", "json"], cwd=gitops)
+    assert proc.returncode == 1, proc.stderr
+    rules = [d["rule"] for d in json.loads(proc.stderr)["diagnostics"]]
+    assert rules.count("canary-not-rendered") == 1
+    assert "kserve-canary-raw-deployment" not in rules

@@ -150,8 +150,19 @@ def render_checked(paths: list[str], options: Options, cwd: Path, helm: Helm | N
     finally:
         workers.close()
     result.rendered = [rendered[index] for index in sorted(rendered)]  # config order
+    result.diagnostics = _said_once(result.diagnostics)
     result.diagnostics.sort()
     return result, checked
+
+
+# A config whose canary the render ignores is told so at its own line (canary-not-rendered);
+# the same finding on the rendered object (kserve-canary-raw-deployment) would say it twice.
+_SAID_BY = {"kserve-canary-raw-deployment": "canary-not-rendered"}
+
+
+def _said_once(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    said = {(d.path, d.rule) for d in diagnostics}
+    return [d for d in diagnostics if (d.path, _SAID_BY.get(d.rule)) not in said]
 
 
 def _release(check: DeploymentCheck) -> Release:

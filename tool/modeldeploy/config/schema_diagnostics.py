@@ -108,7 +108,9 @@ def schema_diagnostics(loaded: LoadedYaml, validator: jsonschema.protocols.Valid
     seen: set[Diagnostic] = set()
     root = validator.schema if isinstance(validator.schema, dict) else {}
     # Valid (most configs): jsonschema-rs says so in microseconds; else jsonschema's messages.
-    known_valid = fast_schema.schema_is_valid(validator.schema, _draft_of(validator), loaded.value)
+    # (not where formats are asserted, as gojsonschema does for Helm 3.18.0-3.18.4: the fast path checks none)
+    known_valid = getattr(validator, "format_checker", None) is None and \
+        fast_schema.schema_is_valid(validator.schema, _draft_of(validator), loaded.value)
     nested = {} if known_valid else _nested_keys(root, root)
     skip: list[JsonPath] = []  # paths with a diagnostic already, or where no number belongs
     for err in () if known_valid else validator.iter_errors(loaded.value):
