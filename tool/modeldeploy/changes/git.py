@@ -122,19 +122,26 @@ class Git:
         return changed
 
     def read_blobs(self, sha: str, paths: list[str]) -> dict[str, bytes]:
-        if not paths:
+        """The files `paths` at commit `sha`; a missing one is left out."""
+        blobs = self.read_specs([f"{sha}:{path}" for path in paths])
+        return {path: blobs[f"{sha}:{path}"] for path in paths if f"{sha}:{path}" in blobs}
+
+    def read_specs(self, specs: list[str]) -> dict[str, bytes]:
+        """The blobs named by `<rev>:<path>` specs, in one `git cat-file --batch`; a missing one
+        (or one that is no file) is left out."""
+        if not specs:
             return {}
-        out = self.run("cat-file", "--batch", stdin="".join(f"{sha}:{p}\n" for p in paths).encode())
+        out = self.run("cat-file", "--batch", stdin="".join(f"{spec}\n" for spec in specs).encode())
         blobs: dict[str, bytes] = {}
         position = 0
-        for path in paths:
+        for spec in specs:
             end = out.index(b"\n", position)
             header = out[position:end].split()
             position = end + 1
             if len(header) != 3 or header[1] != b"blob":
-                continue  # "<name> missing"
+                continue  # "<spec> missing", or not a file
             size = int(header[2])
-            blobs[path] = out[position:position + size]
+            blobs[spec] = out[position:position + size]
             position += size + 1
         return blobs
 

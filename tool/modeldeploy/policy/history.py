@@ -90,21 +90,7 @@ class History:
 
     def _read(self, specs: list[str]) -> dict[str, bytes]:
         """The blobs named by `<rev>:<path>` specs; a missing one is left out."""
-        if self.git is None or not specs:
-            return {}
-        out = self.git.run("cat-file", "--batch", stdin="".join(f"{s}\n" for s in specs).encode())
-        blobs: dict[str, bytes] = {}
-        position = 0
-        for spec in specs:
-            end = out.index(b"\n", position)
-            header = out[position:end].split()
-            position = end + 1
-            if len(header) != 3 or header[1] != b"blob":
-                continue  # "<spec> missing", or not a file
-            size = int(header[2])
-            blobs[spec] = out[position:position + size]
-            position += size + 1
-        return blobs
+        return self.git.read_specs(specs) if self.git is not None else {}
 
     def read_at(self, commit: str, path: str) -> bytes | None:
         return self._read([f"{commit}:{path}"]).get(f"{commit}:{path}")
