@@ -293,6 +293,25 @@ def test_invalid_base_config_is_reported_but_does_not_fail(tmp_path: Path, run_c
     assert {o["status"] for o in deployment["objects"]} == {"added"}
 
 
+def test_what_helm_rendered_is_shown_even_when_the_checks_refuse_it(repo: GitopsRepo, run_cli: RunCli) -> None:
+    # A chart that renders an object the checks refuse (here a Deployment of an API version
+    # Kubernetes removed) on both sides: the version change still shows, beside the problem.
+    repo.write(f"{CHART}/templates/legacy.yaml",
+               "apiVersion: extensions/v1beta1\nkind: Deployment\nmetadata:\n  name: legacy\n")
+    repo.commit("a legacy object in the chart")
+    repo.config("test/jukebox", config_text("jukebox", version="9b2c41d0e7", canary=20))
+    proc = run_cli(["diff", "--base", "HEAD", "--format", "json"], cwd=repo.root)
+    assert proc.returncode == 1  # the head's problem fails the check
+    document = json.loads(proc.stdout)
+    assert {p["rule"] for p in document["problems"]} == {"manifest-no-schema"}
+    (deployment,) = document["deployments"]
+    assert not (deployment["base_invalid"] or deployment["head_invalid"])
+    assert "model version 4562a17c17 -> 9b2c41d0e7" in " ".join(s["text"] for s in deployment["summary"])
+    changed = {o["kind"]: o["status"] for o in deployment["objects"]}
+    assert changed["InferenceService"] == "changed" and "Deployment" not in changed  # legacy: the same
+    assert "is invalid and was not rendered" not in proc.stdout
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--base", "no-such-branch"], "modeldeploy: error: --base no-such-branch: no such commit in "),
     (["--base", "HEAD", "--head", "v9"], "modeldeploy: error: --head v9: no such commit in "),

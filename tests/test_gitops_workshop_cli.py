@@ -23,7 +23,8 @@ NOT_BUILT = {"value-not-rendered", "unknown-value-key"}
 # A hint naming two ids: the one modeldeploy reports.
 RENAMED = {"name-length (or helm-template)": "release-name"}
 # The findings that need the render: validate (static, no helm) does not report them.
-RENDER_RULES = {"canary-not-rendered", "deployment-mode-not-rendered", "manifest-no-schema", "helm-template",
+RENDER_RULES = {"canary-not-rendered", "deployment-mode-not-rendered", "manifest-no-schema",
+                "manifest-crd-no-schema", "helm-template",
                 "name-length"}
 
 
@@ -206,14 +207,17 @@ def test_canary_set_on_a_chart_that_ignores_it_is_refused(run_cli: RunCli, tmp_p
             f"{registry}/team-a-test/jukebox-raw:9b2c41d0e7") in done.stdout
 
 
-def test_a_custom_resource_without_schema_fails_unless_the_repository_lets_it(run_cli: RunCli,
-                                                                           tmp_path: Path) -> None:
+def test_a_custom_resource_without_schema_is_rendered_unchecked_unless_the_repository_requires_it(
+        run_cli: RunCli, tmp_path: Path) -> None:
     gitops = _gitops(tmp_path, "trustyai-custom-resource")
     config = "model-deployments/test/trustyai/config.yaml"
-    assert run_cli(["render", config], cwd=gitops).returncode == 1  # manifest-no-schema: an error
-    with (gitops / ".modeldeploy.yaml").open("a") as settings:
-        settings.write("rules:\n  manifest-no-schema: warning\n")
-    done = run_cli(["render", config], cwd=gitops)
+    done = run_cli(["render", config], cwd=gitops)  # TrustyAI's own API group: no schema, a warning
     assert done.returncode == 0, done.stderr
-    assert "kind: TrustyAIService" in done.stdout and "[manifest-no-schema]" in done.stderr
+    assert "kind: TrustyAIService" in done.stdout and "[manifest-crd-no-schema]" in done.stderr
+    assert "site-packages" not in done.stderr  # the built-in schemas by name, not by install path
     assert run_cli(["render", config, "--strict"], cwd=gitops).returncode == 1
+    with (gitops / ".modeldeploy.yaml").open("a") as settings:
+        settings.write("rules:\n  manifest-crd-no-schema: error\n")
+    required = run_cli(["render", config], cwd=gitops)
+    assert (required.returncode, required.stdout) == (1, "")
+    assert "error: rendered TrustyAIService/" in required.stderr

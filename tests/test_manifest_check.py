@@ -61,10 +61,17 @@ def test_invalid_object_names_path_and_rule(registry: SchemaRegistry) -> None:
 
 
 def test_unknown_kind_is_could_not_check_not_invalid(registry: SchemaRegistry) -> None:
-    obj = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
-    statuses, problems = manifest_check.check_objects([obj, "just text"], registry, "c.yaml")
-    assert [s.status for s in statuses] == ["no-schema", "not-an-object"]
-    assert [p.rule for p in problems] == ["manifest-no-schema", "manifest-not-an-object"]
+    custom = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
+    typo = {"apiVersion": "apps/v1", "kind": "Deploymnet", "metadata": {"name": "d"}}
+    statuses, problems = manifest_check.check_objects([custom, typo, "just text"], registry, "c.yaml")
+    assert [s.status for s in statuses] == ["no-schema", "no-schema", "not-an-object"]
+    # a custom resource nobody gave a schema for is a warning; a kind of Kubernetes' groups, an error
+    assert [(p.rule, p.severity.value) for p in problems] == [
+        ("manifest-crd-no-schema", "warning"), ("manifest-no-schema", "error"), ("manifest-not-an-object", "error")]
+    # check (kubeconform's rule): every missing schema fails
+    strict = manifest_check.Selection(every_missing_schema_fails=True)
+    _, problems = manifest_check.check_objects([custom], registry, "c.yaml", strict)
+    assert [p.rule for p in problems] == ["manifest-no-schema"]
 
 
 def test_kubeconform_findings_are_reported(tmp_path: Path, registry: SchemaRegistry,

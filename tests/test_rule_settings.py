@@ -177,20 +177,37 @@ def test_a_syntax_error_cannot_be_disabled_and_says_so(run_cli: RunCli, repo: Pa
 def test_settings_of_the_output_apply_to_render(run_cli: RunCli, repo: Path) -> None:
     template = repo / "charts/model-deployment/music-transformer/templates/extra.yaml"
     template.write_text("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: {{ .Values.name }}\n")
-    unchecked = run_cli(["render", CONFIG], cwd=repo)
-    assert (unchecked.returncode, unchecked.stdout) == (1, "")
-    assert "[manifest-no-schema]" in unchecked.stderr
-    (repo / ".modeldeploy.yaml").write_text("rules:\n  manifest-no-schema: warning\n")
-    warned = run_cli(["render", CONFIG], cwd=repo)
+    warned = run_cli(["render", CONFIG], cwd=repo)  # a custom resource nobody gave a schema for
     assert warned.returncode == 0 and "kind: Widget" in warned.stdout
     assert warned.stderr.startswith(f"{CONFIG}:1:1: warning: rendered Widget/jukebox: could not check, no "
-                                    "schema for Widget example.com/v1 in ")
+                                    "schema for Widget example.com/v1 in modeldeploy's KServe schemas, "
+                                    "the Kubernetes 1.35.0 schemas of kubernetes-validate")
     (finding, summary) = warned.stderr.splitlines()
-    assert finding.endswith(" [manifest-no-schema]")
+    assert finding.endswith(" [manifest-crd-no-schema]")
     assert summary.startswith("1 config valid, 1 warning; 1 deployment rendered with helm ")
-    (repo / ".modeldeploy.yaml").write_text("rules:\n  manifest-no-schema: off\n")
+    (repo / ".modeldeploy.yaml").write_text("rules:\n  manifest-crd-no-schema: error\n")
+    required = run_cli(["render", CONFIG], cwd=repo)
+    assert (required.returncode, required.stdout) == (1, "")
+    assert "error: rendered Widget/jukebox" in required.stderr
+    (repo / ".modeldeploy.yaml").write_text("rules:\n  manifest-crd-no-schema: off\n")
     silent = run_cli(["render", "-q", CONFIG], cwd=repo)
     assert (silent.returncode, silent.stderr) == (0, "")  # -q: no summary line either
+
+
+@pytest.mark.parametrize(("api_version", "kind"), [
+    ("extensions/v1beta1", "Deployment"),  # removed from Kubernetes
+    ("apps/v1", "Deploymnet"),  # a typo
+    ("networking.k8s.io/v1", "Ingres"),
+    ("serving.kserve.io/v1beta1", "InferenceServce"),
+])
+def test_a_kind_of_kubernetes_or_kserve_without_schema_is_an_error(run_cli: RunCli, repo: Path,
+                                                                  api_version: str, kind: str) -> None:
+    template = repo / "charts/model-deployment/music-transformer/templates/extra.yaml"
+    template.write_text(f"apiVersion: {api_version}\nkind: {kind}\nmetadata:\n  name: x\n")
+    refused = run_cli(["render", CONFIG], cwd=repo)
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert f"error: rendered {kind}/x: could not check, no schema for {kind} {api_version}" in refused.stderr
+    assert "[manifest-no-schema]" in refused.stderr
 
 
 def test_an_environment_line_can_be_silenced(run_cli: RunCli, repo: Path) -> None:

@@ -46,7 +46,8 @@ def check(paths: list[str], options: CheckOptions, cwd: Path, stdin: bytes | Non
     kubernetes_version = check_kubernetes_version(options.kubernetes_version)
     registry = MemoRegistry(kubeconform_style_locations(list(options.schema_locations)), kubernetes_version)
     files = [read_file(file, stdin) for file in find_files(paths, cwd)]
-    checked = check_files(files, registry, Selection(options.skip, options.ignore_missing_schemas))
+    checked = check_files(files, registry, Selection(options.skip, options.ignore_missing_schemas,
+                                                             every_missing_schema_fails=True))
     settings = Settings(cwd)
     result = CheckResult(files=len(files))
     for item in checked:

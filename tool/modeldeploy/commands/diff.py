@@ -141,7 +141,7 @@ def render_side(side: str, root: Path, configs: list[str], options: pipeline.Opt
         # What helm did not render in time is no finding about either side: no partial diff.
         raise ToolError(f"helm did not render every affected deployment before "
                         f"{options.deadline.describe()}; the diff would be incomplete")
-    for deployment in run.rendered:
+    for deployment in [*run.rendered, *run.refused]:  # refused by the checks: shown beside the problems
         rendered.manifests[deployment.config] = deployment.manifests
         rendered.namespaces[deployment.config] = deployment.namespace
     for check in checked.checks:  # the values the checks read (a link out of the repo: refused)

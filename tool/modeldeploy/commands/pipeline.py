@@ -106,6 +106,7 @@ def render_checked(paths: list[str], options: Options, cwd: Path, helm: Helm | N
     # byte-identical to rendering that config alone (render/batch/ says how). The
     # manifests are checked in worker processes meanwhile, the files written on threads.
     rendered: dict[int, RenderedDeployment] = {}
+    refused: dict[int, RenderedDeployment] = {}  # rendered, but the manifest checks refused it
     manifests: dict[int, str] = {}
     done = 0
 
@@ -115,12 +116,14 @@ def render_checked(paths: list[str], options: Options, cwd: Path, helm: Helm | N
             check = renderable[index]
             problems = check.rules.apply(problems)  # the repository's settings, its disable comments
             result.diagnostics.extend(problems)
-            if not any(p.severity is Severity.ERROR for p in problems):
-                rendered[index] = RenderedDeployment(check.config.display, check.config.env, check.name,
-                                                     check.namespace, manifests[index])
+            deployment = RenderedDeployment(check.config.display, check.config.env, check.name,
+                                            check.namespace, manifests[index])
+            if any(p.severity is Severity.ERROR for p in problems):
+                refused[index] = deployment
+            else:
+                rendered[index] = deployment
                 if output is not None:
-                    output.write(output_file(rendered[index]), manifests[index],
-                                 sharding.shard_key(check.config))
+                    output.write(output_file(deployment), manifests[index], sharding.shard_key(check.config))
             done += 1
             if progress is not None:
                 progress(done, len(renderable))
@@ -150,6 +153,7 @@ def render_checked(paths: list[str], options: Options, cwd: Path, helm: Helm | N
     finally:
         workers.close()
     result.rendered = [rendered[index] for index in sorted(rendered)]  # config order
+    result.refused = [refused[index] for index in sorted(refused)]
     result.diagnostics = _said_once(result.diagnostics)
     result.diagnostics.sort()
     return result, checked

@@ -7,7 +7,14 @@ failing statuses stay apart in rule ids:
 - `manifest-invalid`: the schema of the object's kind rejects it (`manifest-invalid` says the
   manifest is wrong, `manifest-no-schema` says we could not tell);
 - `manifest-no-schema`: no schema for the object's apiVersion and kind in any schema location,
-  so it could not be checked (never reported as valid);
+  so it could not be checked (never reported as valid). For Kubernetes' own API groups and
+  KServe's, that means an apiVersion or kind that does not exist (`extensions/v1beta1`
+  Deployments, a typo); `check` reports every missing schema with it, as kubeconform does;
+- `manifest-crd-no-schema`: `render`, `diff` and `status` met a custom resource of another API
+  group (an OpenShift `Route`, a `ServiceMonitor`, a `TrustyAIService`) that no schema location
+  has a schema for: it is rendered and written, but its fields are not checked. Give its CRD's
+  schema with `--schema-location`, or make this rule an error in `.modeldeploy.yaml` to
+  require one (`--strict` fails it too);
 - `manifest-not-an-object`: a document of helm's output (or of a file `check` reads) is not a
   Kubernetes object (a list, a string, a mapping without apiVersion and kind).
 
@@ -32,11 +39,12 @@ from .kserve_rules import StorageFormat, storage_formats
 from .kubeconform import run_kubeconform
 from .locate import Locator
 from .parse import read_manifests
-from .schema_registry import SchemaRegistry
+from .schema_registry import SchemaRegistry, is_known_group
 
 _declare = declared_in(__doc__, __name__)
 RULE_INVALID = _declare("manifest-invalid")
 RULE_NO_SCHEMA = _declare("manifest-no-schema")
+RULE_CRD_NO_SCHEMA = _declare("manifest-crd-no-schema", Severity.WARNING)
 RULE_NOT_OBJECT = _declare("manifest-not-an-object")
 MAX_ERRORS_PER_OBJECT = 20
 DEFAULT_DRAFT = "http://json-schema.org/draft-07/schema#"  # schema_registry's, for a schema without $schema
@@ -78,6 +86,8 @@ class Selection:
 
     skip: frozenset[str] = frozenset()  # kinds, or apiVersion/kind
     ignore_missing_schemas: bool = False
+    # kubeconform (and so `check`): every missing schema fails; render: see manifest-crd-no-schema
+    every_missing_schema_fails: bool = False
 
     def skips(self, obj: dict[str, Any]) -> bool:
         return bool(self.skip) and (obj["kind"] in self.skip
@@ -142,9 +152,11 @@ def check_objects(objects: list[Any], registry: SchemaRegistry, report_path: str
             statuses.append(ObjectStatus(obj["kind"], label, "skipped"))
             continue
         if ref is None:
-            found_here = [RULE_NO_SCHEMA.at(source.report_path, *at(()), f"{source.noun}{label}: could not "
-                                            f"check, no schema for {obj['kind']} {obj['apiVersion']} in "
-                                            f"{', '.join(registry.locations)}")]
+            rule = RULE_NO_SCHEMA if selection.every_missing_schema_fails or is_known_group(obj["apiVersion"]) \
+                else RULE_CRD_NO_SCHEMA
+            found_here = [rule.at(source.report_path, *at(()), f"{source.noun}{label}: could not "
+                                  f"check, no schema for {obj['kind']} {obj['apiVersion']} in "
+                                  f"{registry.described()}")]
             statuses.append(ObjectStatus(obj["kind"], label, "no-schema", tuple(found_here)))
             problems += found_here
             continue

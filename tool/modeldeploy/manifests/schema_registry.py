@@ -56,6 +56,28 @@ def default_locations() -> list[str]:
     ]
 
 
+@cache
+def _built_in_names() -> dict[str, str]:
+    kserve, kubernetes = default_locations()
+    return {kserve: "modeldeploy's KServe schemas",
+            kubernetes: "the Kubernetes {version} schemas of kubernetes-validate"}
+
+
+@cache
+def kserve_groups() -> frozenset[str]:
+    """The API groups modeldeploy's own schemas cover (a folder each)."""
+    return frozenset(p.name for p in schemas_dir().iterdir() if p.is_dir())
+
+
+def is_known_group(api_version: str) -> bool:
+    """Kubernetes' own API groups (the core group, names without a dot, `*.k8s.io`,
+    `*.kubernetes.io`) and those of modeldeploy's KServe schemas: a kind of theirs without a
+    schema is a wrong apiVersion or kind, not a custom resource nobody gave a schema for."""
+    group = api_version.rpartition("/")[0]
+    return ("." not in group or group.endswith((".k8s.io", ".kubernetes.io"))
+            or group in kserve_groups())
+
+
 DEFAULT_LOCATION = "default"
 KUBECONFORM_DIR_TEMPLATE = ("/{{.NormalizedKubernetesVersion}}-standalone{{.StrictSuffix}}"
                             "/{{.ResourceKind}}{{.KindSuffix}}.json")
@@ -120,6 +142,13 @@ class SchemaRegistry:
             except OSError:  # a name too long for a file name (a 300-character kind): no schema
                 continue
         return None
+
+    def described(self) -> str:
+        """The locations in words: the built-in ones by name (their install paths say nothing
+        to a reader of a PR comment), the others as given."""
+        names = _built_in_names()
+        return ", ".join(names.get(location, location).format(version=self.kubernetes_version)
+                         for location in self.locations)
 
     def validator(self, ref: SchemaRef) -> jsonschema.protocols.Validator:
         return _compiled(str(ref.path))

@@ -21,6 +21,9 @@ class RunResult:
     files_checked: int = 0
     diagnostics: list[Diagnostic] = field(default_factory=list)
     rendered: list[RenderedDeployment] = field(default_factory=list)
+    # What helm rendered but the manifest checks refused: not written or printed, but `diff`
+    # shows it (a PR's change stays visible beside the problems that fail it).
+    refused: list[RenderedDeployment] = field(default_factory=list)
     helm_version: str | None = None
 
     @property
