@@ -293,7 +293,8 @@ def test_invalid_base_config_is_reported_but_does_not_fail(tmp_path: Path, run_c
     assert {o["status"] for o in deployment["objects"]} == {"added"}
 
 
-def test_what_helm_rendered_is_shown_even_when_the_checks_refuse_it(repo: GitopsRepo, run_cli: RunCli) -> None:
+def test_what_helm_rendered_is_shown_even_when_the_checks_refuse_it(repo: GitopsRepo,
+                                                                    run_cli: RunCli) -> None:
     # A chart that renders an object the checks refuse (here a Deployment of an API version
     # Kubernetes removed) on both sides: the version change still shows, beside the problem.
     repo.write(f"{CHART}/templates/legacy.yaml",

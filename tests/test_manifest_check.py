@@ -67,7 +67,8 @@ def test_unknown_kind_is_could_not_check_not_invalid(registry: SchemaRegistry) -
     assert [s.status for s in statuses] == ["no-schema", "no-schema", "not-an-object"]
     # a custom resource nobody gave a schema for is a warning; a kind of Kubernetes' groups, an error
     assert [(p.rule, p.severity.value) for p in problems] == [
-        ("manifest-crd-no-schema", "warning"), ("manifest-no-schema", "error"), ("manifest-not-an-object", "error")]
+        ("manifest-crd-no-schema", "warning"), ("manifest-no-schema", "error"),
+        ("manifest-not-an-object", "error")]
     # check (kubeconform's rule): every missing schema fails
     strict = manifest_check.Selection(every_missing_schema_fails=True)
     _, problems = manifest_check.check_objects([custom], registry, "c.yaml", strict)

@@ -152,8 +152,8 @@ def check_objects(objects: list[Any], registry: SchemaRegistry, report_path: str
             statuses.append(ObjectStatus(obj["kind"], label, "skipped"))
             continue
         if ref is None:
-            rule = RULE_NO_SCHEMA if selection.every_missing_schema_fails or is_known_group(obj["apiVersion"]) \
-                else RULE_CRD_NO_SCHEMA
+            fails = selection.every_missing_schema_fails or is_known_group(obj["apiVersion"])
+            rule = RULE_NO_SCHEMA if fails else RULE_CRD_NO_SCHEMA
             found_here = [rule.at(source.report_path, *at(()), f"{source.noun}{label}: could not "
                                   f"check, no schema for {obj['kind']} {obj['apiVersion']} in "
                                   f"{registry.described()}")]
