@@ -1155,7 +1155,7 @@ def check_not_modelled(registry: Registry, problems: list[str]) -> None:
     for kind, api_version, envelope_name, missing_model, _reason in KINDS_NOT_MODELLED:
         envelope = registry.resolve(envelope_name, "kserve")
         spec = envelope.get("spec") if envelope else None
-        if spec is None:
+        if envelope is None or spec is None:
             problems.append(
                 f"KINDS_NOT_MODELLED: the SDK no longer has {envelope_name} with a spec: drop the entry"
             )
