@@ -15,8 +15,8 @@ CRD_FACTS lists, as this project's own data with the source of each entry, the e
 patterns KServe's CRDs carry, the `required` lists KServe's build deletes or the CRDs add, and
 the fields the CRDs do not have; they are applied by manifest path (SchemaEditor), and every
 entry must change exactly the number of places it states, so an SDK bump that moves something
-fails loudly instead of dropping a constraint. Kinds the SDK names but does not model are
-listed in KINDS_NOT_MODELLED (no schema is written for them).
+fails loudly instead of dropping a constraint. Kinds the SDK names but does not model (a model
+their spec needs is missing) are listed in KINDS_NOT_MODELLED (no schema is written for them).
 
 Output: kubeconform's `{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json` layout under
 OUT/serving.kserve.io/, one self-contained JSON Schema (draft-07) per kind, plus SOURCE.json
@@ -66,6 +66,25 @@ KINDS = [
     ),
     ("inferencegraph_v1alpha1", "InferenceGraph", "serving.kserve.io/v1alpha1", "V1alpha1InferenceGraph"),
     ("trainedmodel_v1alpha1", "TrainedModel", "serving.kserve.io/v1alpha1", "V1alpha1TrainedModel"),
+    (
+        "clusterstoragecontainer_v1alpha1",
+        "ClusterStorageContainer",
+        "serving.kserve.io/v1alpha1",
+        "V1alpha1ClusterStorageContainer",
+    ),
+    ("localmodelcache_v1alpha1", "LocalModelCache", "serving.kserve.io/v1alpha1", "V1alpha1LocalModelCache"),
+    (
+        "localmodelnamespacecache_v1alpha1",
+        "LocalModelNamespaceCache",
+        "serving.kserve.io/v1alpha1",
+        "V1alpha1LocalModelNamespaceCache",
+    ),
+    (
+        "localmodelnodegroup_v1alpha1",
+        "LocalModelNodeGroup",
+        "serving.kserve.io/v1alpha1",
+        "V1alpha1LocalModelNodeGroup",
+    ),
 ]
 
 # Where each package keeps its generated models, in the order names are looked up from a
@@ -155,6 +174,7 @@ QUANTITY_FIELDS = {
     ("V1EmptyDirVolumeSource", "size_limit"),  # volumes[].emptyDir.sizeLimit
     ("V1ResourceFieldSelector", "divisor"),  # env valueFrom.resourceFieldRef.divisor
     ("V2HPAScalingRules", "tolerance"),  # autoScaling.behavior.scaleUp/scaleDown.tolerance
+    ("V1PersistentVolumeSpec", "capacity"),  # LocalModelNodeGroup spec.persistentVolumeSpec.capacity
 }
 
 # Fields that may be null: `kubectl create --dry-run -o yaml` writes `creationTimestamp: null`.
@@ -226,6 +246,7 @@ class CrdFact:
 ISVC = ("InferenceService",)
 RUNTIMES = ("ServingRuntime", "ClusterServingRuntime")
 IGRAPH = ("InferenceGraph",)
+LOCAL_MODEL_CACHES = ("LocalModelCache", "LocalModelNamespaceCache")
 # Every component of an InferenceService: the yq paths of KServe's Makefile (`.spec.*`) reach
 # the first three, not the predictors inside the spec.canary list.
 COMPONENTS = "{predictor,explainer,transformer,canary[].predictor}"
@@ -300,21 +321,38 @@ CRD_FACTS = [
             KSERVE_CRDS + ": PredictorSpec.name (a DNS label: it names the Deployment)"),
     CrdFact("supported-model-format-priority-minimum", RUNTIMES, "constraints",
             (".spec.supportedModelFormats[].priority",), {"minimum": 1}, 1, KSERVE_CRDS),
+    CrdFact("local-model-cache-node-groups-min-items", LOCAL_MODEL_CACHES, "constraints",
+            (".spec.nodeGroups",), {"minItems": 1}, 1,
+            KSERVE_CRDS + ": LocalModelCacheSpec.nodeGroups and LocalModelNamespaceCacheSpec.nodeGroups "
+            "(+kubebuilder:validation:MinItems=1)"),
 ]
 CONSTRAINT_KEYWORDS = {"minimum", "maximum", "minItems", "minLength", "maxLength", "pattern"}
 
-# Kinds of serving.kserve.io the SDK names but does not model: the envelope classes exist, the
-# spec and status classes they refer to do not (kserve 0.17.0 to 0.21.0, and KServe's own
+# Kinds of serving.kserve.io (KServe's CRDs define them) the SDK names but does not model: the
+# envelope class exists, a model its spec needs does not (kserve 0.21.0, and KServe's own
 # pkg/openapi/swagger.json). No schema is written for them: a schema that accepts any spec would
 # pass every typo, and one from elsewhere would not be reproducible from the pinned packages.
-# The registry then reports such a manifest as "no schema", never as valid. The generator
-# fails when the pinned SDK starts modelling one, so that it gets added to KINDS.
-NOT_MODELLED_REASON = "the SDK names it but does not model its spec"
+# The registry then reports such a manifest as "no schema", never as valid. Each entry names the
+# missing model and the reason; the generator builds the spec and fails when that model is no
+# longer missing (or nothing is), so that the kind gets added to KINDS.
+# As (kind, apiVersion, SDK envelope model, the SDK model its spec lacks, reason).
+LLM_SPEC_NOT_MODELLED = "the SDK names it but does not model its spec"
 KINDS_NOT_MODELLED = [
-    ("LLMInferenceService", "serving.kserve.io/v1alpha1", "V1alpha1LLMInferenceService"),
-    ("LLMInferenceServiceConfig", "serving.kserve.io/v1alpha1", "V1alpha1LLMInferenceServiceConfig"),
-    ("LLMInferenceService", "serving.kserve.io/v1alpha2", "V1alpha2LLMInferenceService"),
-    ("LLMInferenceServiceConfig", "serving.kserve.io/v1alpha2", "V1alpha2LLMInferenceServiceConfig"),
+    ("LLMInferenceService", "serving.kserve.io/v1alpha1", "V1alpha1LLMInferenceService",
+     "V1alpha1LLMInferenceServiceSpec", LLM_SPEC_NOT_MODELLED),
+    ("LLMInferenceServiceConfig", "serving.kserve.io/v1alpha1", "V1alpha1LLMInferenceServiceConfig",
+     "V1alpha1LLMInferenceServiceSpec", LLM_SPEC_NOT_MODELLED),
+    ("LLMInferenceService", "serving.kserve.io/v1alpha2", "V1alpha2LLMInferenceService",
+     "V1alpha2LLMInferenceServiceSpec", LLM_SPEC_NOT_MODELLED),
+    ("LLMInferenceServiceConfig", "serving.kserve.io/v1alpha2", "V1alpha2LLMInferenceServiceConfig",
+     "V1alpha2LLMInferenceServiceSpec", LLM_SPEC_NOT_MODELLED),
+    # The SDK models LocalModelNodeSpec, but its only field, the required localModels list, is of
+    # V1alpha1LocalModelInfo, which the SDK does not ship (KServe's Go type LocalModelInfo:
+    # sourceModelUri, modelName, namespace, nodeGroup, serviceAccountName, storage; three of those
+    # are in no SDK model). Written by KServe's local model controller, not by users.
+    ("LocalModelNode", "serving.kserve.io/v1alpha1", "V1alpha1LocalModelNode", "V1alpha1LocalModelInfo",
+     "the SDK models its spec but not the items of its required spec.localModels list "
+     "(V1alpha1LocalModelInfo)"),
 ]
 
 
@@ -1113,17 +1151,22 @@ def facts_digest() -> str:
 
 
 def check_not_modelled(registry: Registry, problems: list[str]) -> None:
-    for kind, api_version, envelope_name in KINDS_NOT_MODELLED:
+    """Each KINDS_NOT_MODELLED entry: its spec, built on the side, still lacks the model it names."""
+    for kind, api_version, envelope_name, missing_model, _reason in KINDS_NOT_MODELLED:
         envelope = registry.resolve(envelope_name, "kserve")
         spec = envelope.get("spec") if envelope else None
-        if spec is None:
+        if envelope is None or spec is None:
             problems.append(
                 f"KINDS_NOT_MODELLED: the SDK no longer has {envelope_name} with a spec: drop the entry"
             )
-        elif registry.resolve(parse_type(spec.type)[1], "kserve") is not None:
+            continue
+        # A scratch builder: its problems and table uses do not count for the generated kinds.
+        scratch: list[str] = []
+        Builder(registry, scratch, set()).field_schema(envelope, spec)
+        if not any(f"unknown type {missing_model!r}" in p for p in scratch):
             problems.append(
-                f"the SDK now models {kind} {api_version} ({spec.type}): "
-                "move it from KINDS_NOT_MODELLED to KINDS"
+                f"the SDK now models {missing_model}, which KINDS_NOT_MODELLED says {kind} {api_version} "
+                "lacks: move the kind to KINDS (or name the model it still lacks)"
             )
 
 
@@ -1201,8 +1244,8 @@ def generate(wheels: dict[str, Wheel]) -> tuple[dict[str, bytes], dict]:
             "applied": {fact.id: applied[fact.id] for fact in CRD_FACTS},
             "kubernetes_api": {"source": KUBERNETES_API_SOURCE, "version": KUBERNETES_API},
             "not_generated": [
-                {"apiVersion": api_version, "kind": kind, "reason": NOT_MODELLED_REASON}
-                for kind, api_version, _ in KINDS_NOT_MODELLED
+                {"apiVersion": api_version, "kind": kind, "lacks": missing_model, "reason": reason}
+                for kind, api_version, _, missing_model, reason in KINDS_NOT_MODELLED
             ],
             "sdk_fields_not_in_crds": sorted(f"{model}.{attr}" for model, attr in SDK_FIELDS_NOT_IN_CRDS),
             "source": KSERVE_CRDS,
@@ -1243,7 +1286,7 @@ def generate(wheels: dict[str, Wheel]) -> tuple[dict[str, bytes], dict]:
 
 def readme(ks: Wheel, k8s: Wheel, api_level: str) -> str:
     kinds = ", ".join(f"{kind} {api.split('/')[1]}" for _, kind, api, _ in KINDS)
-    missing = ", ".join(f"{kind} {api.split('/')[1]}" for kind, api, _ in KINDS_NOT_MODELLED)
+    missing = ", ".join(f"{kind} {api.split('/')[1]}" for kind, api, *_ in KINDS_NOT_MODELLED)
     layout = "{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json"
     lines = [
         "# KServe JSON Schemas (generated: do not edit)",
@@ -1257,8 +1300,9 @@ def readme(ks: Wheel, k8s: Wheel, api_level: str) -> str:
         f"say differently ({KSERVE_CRDS}): enums, bounds, the `required`",
         "KServe's build deletes or adds, fields the CRDs do not have. The table is CRD_FACTS in the",
         "generator, each entry with its source; SOURCE.json records its sha256 and what each entry changed.",
-        f"Not generated: {missing}. The SDK names these kinds but does not model their spec, so a",
-        "strict schema cannot be derived: a manifest of these kinds is reported as having no schema.",
+        f"Not generated: {missing}. The SDK names these kinds but does not model (all of) their spec",
+        "(the model each lacks: SOURCE.json), so a strict schema cannot be derived: a manifest of these",
+        "kinds is reported as having no schema.",
         f"Generator: `{GENERATOR}`, pins in `{REQUIREMENTS}`.",
         "Regenerate: `nox -s schemas`, or `python tool/scripts/generate_kserve_schemas.py --out schemas`.",
         "Check that these files are current: the same command with `--check`.",
