@@ -221,3 +221,40 @@ def test_a_custom_resource_without_schema_is_rendered_unchecked_unless_the_repos
     required = run_cli(["render", config], cwd=gitops)
     assert (required.returncode, required.stdout) == (1, "")
     assert "error: rendered TrustyAIService/" in required.stderr
+
+
+def test_a_version_helm_reads_as_a_number_on_a_chart_without_schema(run_cli: RunCli, tmp_path: Path) -> None:
+    """The README's headline surprise on a chart without values.schema.json (the raw chart renders
+    `oci://.../<name>:<version>` as the storage URI): validate warns at the value, render refuses
+    the storage URI the kubelet cannot pull; quoting the version passes both."""
+    gitops = _gitops(tmp_path)
+    config = gitops / "model-deployments" / "test" / "jukebox-raw" / "config.yaml"
+    text = config.read_text()
+    assert "version: 9b2c41d0e7\n" in text
+    config.write_text(text.replace("version: 9b2c41d0e7\n", "version: 4562e17\n"))
+    line = text[:text.index("version:")].count("\n") + 1
+
+    validate = run_cli(["validate", "--format", "json", str(config)], cwd=gitops)
+    assert validate.returncode == 0, validate.stdout  # a warning: without a schema, text is not certain
+    found = {d["rule"]: d for d in _json(validate.stdout)["diagnostics"]}
+    assert set(found) == {"chart-no-schema", "yaml-implicit-value"}
+    warning = found["yaml-implicit-value"]
+    assert (warning["line"], warning["column"], warning["severity"]) == (line, 10, "warning")
+    assert "4.562e+20" in warning["message"] and 'quote it: `version: "4562e17"`' in warning["message"]
+    strict = run_cli(["validate", "--strict", str(config)], cwd=gitops)
+    assert strict.returncode == 1, strict.stdout
+
+    render = run_cli(["render", "--format", "json", str(config)], cwd=gitops)
+    assert render.returncode == 1, render.stderr
+    assert render.stdout == ""  # nothing for kubectl apply
+    errors = [d for d in _json(render.stderr)["diagnostics"] if d["severity"] == "error"]
+    assert [d["rule"] for d in errors] == ["image-reference"]
+    assert "spec.predictor.model.storageUri" in errors[0]["message"]
+    assert "the tag '4.562e+20' has '+'" in errors[0]["message"]
+    assert "quote it in the config" in errors[0]["message"]
+
+    config.write_text(text.replace("version: 9b2c41d0e7\n", 'version: "4562e17"\n'))
+    quoted = run_cli(["render", "--strict", "-q", str(config)], cwd=gitops)
+    assert quoted.returncode == 1  # chart-no-schema is still a warning, --strict fails it
+    assert "yaml-implicit-value" not in quoted.stderr and "image-reference" not in quoted.stderr
+    assert run_cli(["render", "-q", str(config)], cwd=gitops).returncode == 0

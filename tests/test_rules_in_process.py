@@ -249,6 +249,50 @@ def test_chart_no_schema(tmp_path: Path) -> None:
     assert "chart plain has no values.schema.json" in found[0][3]
 
 
+IMPLICIT = ("version: 4562e17\nreplicas: 0123\nmode: 010\nmask: 0x1F\nlimit: 1_000\nratio: 1.50\n"
+            "major: 1.0\nenabled: yes\nlegacy: on\nbig: 1000000\nitems:\n  - 0o17\nnested:\n  tag: 12e3\n")
+
+
+def test_yaml_implicit_value(tmp_path: Path) -> None:
+    _chart(tmp_path, "plain")
+    found = chart_problems(tmp_path, "chart_path: charts/plain\n" + IMPLICIT)
+    # an integer not in plain decimal digits is the error it always was (yaml-number-form), said once
+    number_form = {(3, 11), (4, 7), (5, 7), (6, 8), (13, 5)}
+    assert [f[:3] for f in found] == [(1, 13, "chart-no-schema"), *(
+        (line, column, "yaml-number-form" if (line, column) in number_form else "yaml-implicit-value")
+        for line, column in ((2, 10), (3, 11), (4, 7), (5, 7), (6, 8), (7, 8), (8, 8), (9, 10), (10, 9),
+                             (11, 6), (13, 5), (15, 8)))]
+    assert RULES["yaml-implicit-value"].severity.value == "warning"
+    message = {line: text for line, _, _, text in found}
+    assert "`version: 4562e17` is read by Helm as the number 4.562e+20" in message[2]
+    assert "{{ .Values.version }}" in message[2] and 'quote it: `version: "4562e17"`' in message[2]
+    assert "prints 1.5, not 1.50" in message[7] and "prints 1, not 1.0" in message[8]
+    assert "prints 1e+06" in message[11] and "{{ .Values.nested.tag }}` prints 12000" in message[15]
+    assert "the boolean true" in message[9] and 'quote it: `enabled: "yes"`' in message[9]
+
+
+def test_yaml_implicit_value_leaves_what_prints_as_written(tmp_path: Path) -> None:
+    _chart(tmp_path, "plain")
+    source = ("chart_path: charts/plain\nreplicas: 20\nratio: 1.5\nenabled: true\nTitle: True\nnone: FALSE\n"
+              "neg: -3\nsmall: 0.25\nquoted: \"4562e17\"\nsingle: '0123'\nsha: 4562a17c17\nday: 2024-01-01\n"
+              "empty:\nhundred: 100000\n")
+    assert [f[:3] for f in chart_problems(tmp_path, source)] == [(1, 13, "chart-no-schema")]
+
+
+def test_yaml_implicit_value_is_not_said_where_a_schema_says_it(tmp_path: Path) -> None:
+    _chart(tmp_path, "typed", schema={"type": "object", "properties": {"version": {"type": "string"},
+                                                                      "ratio": {"type": "number"}}})
+    found = chart_problems(tmp_path, "chart_path: charts/typed\nversion: 4562e17\nratio: 1.50\n")
+    assert [f[:3] for f in found] == [(2, 10, "yaml-implicit-type")]  # 1.50 is the number 1.5 it says
+
+
+def test_yaml_implicit_value_can_be_disabled_on_its_line(tmp_path: Path) -> None:
+    _chart(tmp_path, "plain")
+    found = chart_problems(tmp_path, "chart_path: charts/plain\n"
+                                     "version: 4562e17  # modeldeploy: disable=yaml-implicit-value\n")
+    assert [f[:3] for f in found] == [(1, 13, "chart-no-schema")]
+
+
 def test_chart_schema(tmp_path: Path) -> None:
     _chart(tmp_path, "plain", schema={"type": "objekt"})
     for folder in ("a", "b"):  # two configs of the chart: its schema reported once

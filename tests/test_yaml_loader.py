@@ -32,6 +32,10 @@ def test_resolve_plain_like_go_yaml_v2(text: str, tag: str, value: object) -> No
 @pytest.mark.parametrize(("text", "shown"), [
     ("1234e56", "1.234e+59"), ("0123", "83"), ("12345678901234567890123", "1.2345678901234568e+22"),
     ("off", "false"), ("1e3", "1000"),
+    # Go's %v: scientific from 7 integer digits on (helm 4.1.4, `{{ .Values.x }}`)
+    ("4562e17", "4.562e+20"), ("1000000", "1e+06"), ("123456789", "1.23456789e+08"), ("100000", "100000"),
+    ("-1234567", "-1.234567e+06"), ("123456.5", "123456.5"), ("0.0001", "0.0001"), ("0.00001", "1e-05"),
+    ("9007199254740993", "9.007199254740992e+15"), ("1.50", "1.5"), ("1.0", "1"),
 ])
 def test_helm_display_matches_measured_helm_output(text: str, shown: str) -> None:
     assert helm_display(*resolve_plain(text)) == shown

@@ -41,6 +41,7 @@ RENDER_PACKAGES = ("modeldeploy.render", "modeldeploy.manifests", "modeldeploy.r
 # Modules of manifests/ whose rules `check` runs too (over manifests rendered elsewhere), or only.
 CHECK_MODULES = {"modeldeploy.manifests.check": "manifests",
                  "modeldeploy.manifests.kserve_rules": "manifests",
+                 "modeldeploy.manifests.image_refs": "manifests",
                  "modeldeploy.manifests.files": "check"}
 # Rules the rollout policy checks (environment.yaml `rollout:`): on transitions, not on files.
 POLICY_PACKAGES = ("modeldeploy.policy",)
@@ -198,7 +199,9 @@ in the module that checks it, and collected by `tool/modeldeploy/rules/registry.
 `tool/modeldeploy/rules/` are one module per rule, named after the id (`-` becomes `_`;
 `canary-raw-deployment` lives in `canary_deployment_mode.py`); `yaml-*` ids come from the
 strict loader, `schema-*` ids (and `yaml-implicit-type`, `yaml-number-form`) from the JSON
-Schema step. Warnings exit 0 unless `--strict`. Examples of each: [bad-inputs.md](bad-inputs.md).
+Schema step (`yaml-implicit-value`, for charts without a schema, from the chart's values
+step); `image-reference` from the manifest checks. Warnings exit 0 unless `--strict`.
+Examples of each: [bad-inputs.md](bad-inputs.md).
 
 ## Turning rules up, down or off
 

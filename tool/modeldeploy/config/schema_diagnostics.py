@@ -130,8 +130,8 @@ def schema_diagnostics(loaded: LoadedYaml, validator: jsonschema.protocols.Valid
     for path, info in loaded.nodes.items():
         if not path or _owned(path, skip):
             continue
-        value = _value_at(loaded.value, path)
-        if value is _GONE:
+        value = value_at(loaded.value, path)
+        if value is GONE:
             continue
         reason = misread_number(info, value)
         if reason:
@@ -170,15 +170,15 @@ def number_form_message(key: Any, raw: str, tag: str, value: Any, reason: str) -
             f"{meant}{keep}")
 
 
-_GONE = object()  # a node whose value a later duplicate key replaced (yaml-duplicate-key reports it)
+GONE = object()  # a node whose value a later duplicate key replaced (yaml-duplicate-key reports it)
 
 
-def _value_at(value: Any, path: JsonPath) -> Any:
+def value_at(value: Any, path: JsonPath) -> Any:
     for part in path:
         try:
             value = value[part]
         except (KeyError, IndexError, TypeError):
-            return _GONE
+            return GONE
     return value
 
 

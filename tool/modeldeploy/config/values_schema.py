@@ -21,6 +21,16 @@ This repository's chart (its values.schema.json is schemas/config.schema.json, `
 at whatever revision) is checked as before, with the same messages and its semantic rules. Rule ids:
 - `chart-no-schema`: the chart has no values.schema.json, so its values go unchecked (nothing
   catches a misspelt key); the config is still rendered, and its manifests checked;
+- `yaml-implicit-value`: a warning, for a config whose chart has no usable values.schema.json:
+  an unquoted value that Helm reads as a number or boolean which the chart's templates print
+  otherwise than it is written (`{{ .Values.version }}`: Helm holds numbers as float64 and
+  prints them as Go does). `version: 4562e17` (a git short SHA) prints 4.562e+20, `1000000`
+  1e+06, `1.50` and `1.0` 1.5 and 1, `1e3` 1000, `yes` and `on` true. Without a
+  schema nothing says whether text or a number is meant: quote it (`version: "4562e17"`), or
+  write the value as it prints. Not reported: what prints as written (`20`, `1.5`, `true`, and
+  `True`, `FALSE`), and an integer not in plain decimal digits (`0123`, `0x1F`, `1_000`), which
+  is a `yaml-number-form` error with or without a schema; with a schema, `yaml-implicit-type`
+  and `yaml-number-form` say it for sure;
 - `chart-schema`: the chart's values.schema.json cannot be used (not JSON, not a valid schema
   of its draft, a remote `$ref`); reported once per chart, at that file; its values are unchecked.
 Patterns match as Helm matches them (go_regex.py: `$` is the end of the text).
@@ -39,12 +49,13 @@ from typing import TYPE_CHECKING, Any
 from .. import schema_store
 from ..diagnostics import Diagnostic, Severity, declared_in
 from . import go_regex
-from .schema_diagnostics import RULE_UNKNOWN_KEY, schema_diagnostics
-from .yaml_loader import JsonPath, LoadedYaml, load_yaml_file
+from .schema_diagnostics import GONE, RULE_UNKNOWN_KEY, schema_diagnostics, value_at
+from .yaml_loader import JsonPath, LoadedYaml, excerpt, load_yaml_file, printed_otherwise
 
 _declare = declared_in(__doc__, __name__)
 RULE_NO_SCHEMA = _declare("chart-no-schema", Severity.WARNING)
 RULE_CHART_SCHEMA = _declare("chart-schema")
+RULE_IMPLICIT_VALUE = _declare("yaml-implicit-value", Severity.WARNING)
 
 DEPLOYMENT_SCHEMA = "deployment.schema.json"
 CONTRACT_ID = "https://modeldeploy.dev/schemas/config.schema.json"  # this repository's chart
@@ -263,6 +274,9 @@ def values_problems(loaded: LoadedYaml, chart: ChartSchema, owned: tuple[JsonPat
                 f"chart {chart.name} has no values.schema.json, so its values are not checked (a misspelt "
                 "key goes unnoticed) while its manifests are still rendered and checked; add a "
                 "values.schema.json to the chart to check them")))
+        said = {(d.line, d.column) for d in contract}  # `0123`: yaml-number-form said it, an error
+        problems += [d for d in _implicit_values(loaded, chart.name, DEPLOYMENT_KEYS)
+                     if (d.line, d.column) not in said]
     else:
         coalesced = replace(loaded, value=coalesce(loaded.value, chart.defaults))
         readings = [schema_diagnostics(coalesced, validator, owned, chart=chart.name, source_keys=SOURCE_KEYS)
@@ -280,6 +294,39 @@ def values_problems(loaded: LoadedYaml, chart: ChartSchema, owned: tuple[JsonPat
     taken = {(d.line, d.column, d.rule) for d in problems}
     problems += [d for d in contract if (d.line, d.column, d.rule) not in taken]
     return problems + _reserved(loaded, problems)
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _implicit_values(loaded: LoadedYaml, chart: str, skipped: tuple[str, ...]) -> list[Diagnostic]:
+    """`yaml-implicit-value`: the unquoted values the chart's templates print otherwise than written
+    (not under `skipped`, the deployment contract's keys, which its schema checks)."""
+    found = []
+    for path, info in loaded.nodes.items():
+        if not path or (isinstance(path[0], str) and path[0] in skipped):
+            continue
+        value = value_at(loaded.value, path)
+        if value is GONE:
+            continue
+        printed = printed_otherwise(info, value)
+        if printed is None:
+            continue
+        raw = excerpt(info.raw)
+        key = path[-1]
+        written = f"{key}: {raw}" if isinstance(key, str) else f"- {raw}"
+        quoted = f"{key}: \"{raw}\"" if isinstance(key, str) else f"- \"{raw}\""
+        template = ("`{{ .Values." + ".".join(path) + " }}` prints" if all(
+            isinstance(p, str) and _IDENTIFIER.fullmatch(p) for p in path) else "the chart's templates print")
+        what = "boolean" if info.tag == "bool" else "number"
+        shown = excerpt(printed)
+        meant = f"`{key}: {shown}`" if isinstance(key, str) else f"`- {shown}`"
+        tag = "" if info.tag == "bool" else f" (an image tag `:{shown}`?)"
+        other = "" if "e" in printed else f" (or write {meant} if the {what} {shown} is meant)"
+        found.append(RULE_IMPLICIT_VALUE.at(loaded.path, info.line, info.column, (
+            f"`{written}` is read by Helm as the {what} {shown}: {template} {shown}, not {raw}{tag}; chart "
+            f"{chart} has no values.schema.json to say whether text is meant: quote it: `{quoted}`{other}")))
+    return found
 
 
 def _reserved(loaded: LoadedYaml, problems: list[Diagnostic]) -> list[Diagnostic]:

@@ -182,8 +182,8 @@ def resolve_plain(text: str) -> tuple[str, Any]:
 def helm_display(tag: str, value: Any) -> str:
     """How Helm prints a resolved value in a template (`{{ .Values.x }}`).
 
-    Helm holds every number as a float64 and formats it with Go's %v, so large
-    integers and exponents come out in scientific notation.
+    Helm holds every number as a float64 and formats it with Go's %v, so integers of 7 digits or
+    more and exponents come out in scientific notation (1000000 prints 1e+06, 4562e17 4.562e+20).
     """
     if tag == "bool":
         return "true" if value else "false"
@@ -195,8 +195,6 @@ def helm_display(tag: str, value: Any) -> str:
             return "NaN"
         if math.isinf(number):
             return "+Inf" if number > 0 else "-Inf"
-        if number == int(number) and abs(number) < 1e21:
-            return str(int(number))
         return _go_float_g(number)
     return str(value)
 
@@ -231,14 +229,45 @@ def misread_number(info: NodeInfo, value: Any) -> str | None:
     return "it is not written in plain decimal digits"
 
 
+_CASED_BOOLEANS = {"True": True, "TRUE": True, "False": False, "FALSE": False}
+
+
+def printed_otherwise(info: NodeInfo, value: Any) -> str | None:
+    """What `{{ .Values.x }}` prints for a plain scalar Helm reads as a number or boolean, when
+    that is not the text written (`4562e17` prints 4.562e+20, `0123` 83, `1.50` 1.5, `yes` true),
+    or None: text, quoted, or printed as written (`20`, `1.5`, `true`; `True` and `FALSE` too,
+    booleans in any YAML)."""
+    if info.style is not None or info.raw is None or info.tag not in ("int", "float", "bool"):
+        return None
+    printed = helm_display(info.tag, value)
+    if printed == info.raw or _CASED_BOOLEANS.get(info.raw) is value:
+        return None
+    return printed
+
+
 def _go_float_g(number: float) -> str:
-    """Go's strconv.FormatFloat(f, 'g', -1, 64): shortest repr, exponent >= 21 or < -4."""
-    text = repr(number)
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        exp = int(exponent)
-        return f"{mantissa}e{'+' if exp >= 0 else '-'}{abs(exp):02d}"
-    return text
+    """Go's %v of a float64 (strconv 'g' format, shortest digits): scientific when the decimal
+    exponent is below -4 or 6 and above (measured with helm: 100000 prints 100000, 1000000 1e+06)."""
+    if number == 0:
+        return "-0" if math.copysign(1.0, number) < 0 else "0"
+    sign = "-" if number < 0 else ""
+    shortest = repr(abs(number))  # Python's repr holds the shortest round-trip digits, as Go's
+    if "e" in shortest:
+        head, _, tail = shortest.partition("e")
+        digits, exp = head.replace(".", ""), int(tail)
+    else:
+        whole, _, fraction = shortest.partition(".")
+        digits = (whole + fraction).lstrip("0")
+        exp = len(whole) - 1 if whole != "0" else len(digits) - len(fraction) - 1
+    digits = digits.rstrip("0") or "0"
+    if exp < -4 or exp >= 6:
+        body = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return f"{sign}{body}e{'+' if exp >= 0 else '-'}{abs(exp):02d}"
+    if exp >= 0:
+        whole_digits = digits[: exp + 1].ljust(exp + 1, "0")
+        rest = digits[exp + 1:]
+        return f"{sign}{whole_digits}" + (f".{rest}" if rest else "")
+    return f"{sign}0.{'0' * (-exp - 1)}{digits}"
 
 
 # --- loading ---------------------------------------------------------------------------

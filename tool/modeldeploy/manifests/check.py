@@ -20,7 +20,8 @@ failing statuses stay apart in rule ids:
 
 The same function checks what `render` rendered and what `check` reads: a `kind: List` is
 checked item by item (as kubeconform does), and every well-formed object goes through KServe's
-semantics too (kserve_rules.py).
+semantics too (kserve_rules.py), and its container images through the kubelet's reading
+(image_refs.py).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import referencing.exceptions
 from .. import fast_schema
 from ..diagnostics import Diagnostic, Severity, ToolError, declared_in
 from ..processes import Deadline
-from . import kserve_rules
+from . import image_refs, kserve_rules
 from .kserve_rules import StorageFormat, storage_formats
 from .kubeconform import run_kubeconform
 from .locate import Locator
@@ -123,7 +124,8 @@ def _units(objects: list[Any]) -> Iterator[tuple[int, tuple[str | int, ...], Any
 def check_objects(objects: list[Any], registry: SchemaRegistry, report_path: str | Source,
                   selection: Selection = CHECK_ALL, formats: Sequence[StorageFormat] | None = None,
                   ) -> tuple[list[ObjectStatus], list[Diagnostic]]:
-    """Each object against its schema and KServe's semantics (kserve_rules.py); `formats`: the
+    """Each object against its schema, KServe's semantics (kserve_rules.py) and its images
+    (image_refs.py); `formats`: the
     storage URI formats of the ClusterStorageContainers checked with them (None: those among
     `objects`)."""
     source = report_path if isinstance(report_path, Source) else Source(report_path)
@@ -167,7 +169,8 @@ def check_objects(objects: list[Any], registry: SchemaRegistry, report_path: str
                 errors = sorted(validator.iter_errors(obj), key=lambda e: list(e.absolute_path))
             except referencing.exceptions.Unresolvable as exc:  # a user's schema with a broken $ref
                 raise ToolError(f"schema {ref.path}: a $ref it holds cannot be resolved: {exc}") from exc
-        found = [] if errors else kserve_rules.findings(obj, formats)  # semantics of a well-formed object
+        # semantics of a well-formed object: KServe's, and the images the kubelet pulls
+        found = [] if errors else [*kserve_rules.findings(obj, formats), *image_refs.findings(obj)]
         refused = errors or any(f.rule.severity is Severity.ERROR for f in found)
         found_here = []
         for err in errors[:MAX_ERRORS_PER_OBJECT]:

@@ -5,6 +5,7 @@ Rule id -> module: replace `-` with `_`, except the two canary rules
 (`canary-traffic-percent` -> canary_traffic_percent.py, `canary-raw-deployment` ->
 canary_deployment_mode.py). YAML-level ids (`yaml-*`) live in config/yaml_loader.py,
 schema ids (`schema-*`, `yaml-implicit-type`, `yaml-number-form`) in config/schema_diagnostics.py,
+`yaml-implicit-value` (charts without a schema) in config/values_schema.py,
 rendering and manifest ids in render/ and manifests/; registry.py collects them all and
 docs/rules.md, generated from it, lists them.
 

@@ -31,7 +31,7 @@ from types import ModuleType
 
 from ..config import discovery, environments, schema_diagnostics, settings_file, values_schema, yaml_loader
 from ..diagnostics import Rule
-from ..manifests import check, files, kserve_rules, kubeconform, parse
+from ..manifests import check, files, image_refs, kserve_rules, kubeconform, parse
 from ..policy import rules as policy_rules
 from ..render import single
 from . import SEMANTIC_RULES, canary_not_rendered, deployment_mode_not_rendered, duplicate_deployment
@@ -39,7 +39,7 @@ from . import SEMANTIC_RULES, canary_not_rendered, deployment_mode_not_rendered,
 DECLARING: tuple[ModuleType, ...] = (
     yaml_loader, schema_diagnostics, values_schema, discovery, environments, settings_file,
     *SEMANTIC_RULES, canary_not_rendered, deployment_mode_not_rendered, duplicate_deployment,
-    single, parse, check, kubeconform, kserve_rules, files,
+    single, parse, check, kubeconform, kserve_rules, image_refs, files,
     policy_rules,
 )
 
