@@ -270,7 +270,7 @@ def lock(session: nox.Session) -> None:
 @nox.session(python=False, default=False)
 def ci(session: nox.Session) -> None:
     """The full suite on the oldest Python found, the suite less its slowest end-to-end
-    files on the newest, then lint (what .ci/run runs; about 5 minutes on 2 cores)."""
+    files on the newest, then lint (what .ci/run runs; about 9 minutes on 2 cores)."""
     if not FOUND_PYTHONS:
         session.error(f"none of Python {', '.join(SUPPORTED_PYTHONS)} found")
     session.log(f"Pythons found: {', '.join(FOUND_PYTHONS)}")
