@@ -307,6 +307,7 @@ def test_a_kill_at_any_moment_leaves_the_old_tree_or_the_new_one(tmp_path: Path,
     new = contents(out)
     assert new != old and b"cafe" in new["dev/model-000.yaml"] and "dev/gone.yaml" not in new
     outcomes = []
+    rendering = []  # per kill: whether the run was still rendering (its commit not begun)
     # Kills while rendering, then as soon as the build folder holds its list (the commit
     # has begun: fsync, swap, removing the old tree), then no kill.
     for moment in (0.1, 0.3, 0.5, "commit", "commit", "commit", "no kill"):
@@ -320,6 +321,7 @@ def test_a_kill_at_any_moment_leaves_the_old_tree_or_the_new_one(tmp_path: Path,
                 wait_until(partial(_committing, root, proc), 120)
             else:
                 proc.wait(120)
+            rendering.append(not _committing(root, proc))
             if proc.poll() is None:
                 os.kill(proc.pid, signal.SIGKILL)
             proc.communicate(timeout=60)
@@ -329,7 +331,9 @@ def test_a_kill_at_any_moment_leaves_the_old_tree_or_the_new_one(tmp_path: Path,
         now = contents(out)
         assert now in (old, new), moment
         outcomes.append("new" if now == new else "old")
-    assert outcomes[:3] == ["old"] * 3, outcomes  # killed while rendering: DIR as it was
+    # killed while rendering: DIR as it was (on a busy machine a run may be past rendering by then)
+    assert [o for o, r in zip(outcomes[:3], rendering) if r] == ["old"] * sum(rendering[:3]), outcomes
+    assert any(rendering[:3]), "no kill came while rendering: the test proves nothing"
     assert outcomes[-1] == "new", outcomes  # the run that was not killed
 
 

@@ -61,9 +61,21 @@ def display_path(path: Path, cwd: Path) -> str:
 def find_repo_root(start: Path) -> Path | None:
     """The nearest ancestor holding .git (a directory, or a file in worktrees)."""
     for candidate in [start, *start.parents]:
-        if os.path.exists(candidate / ".git"):  # False, not raising, where a folder is unreadable
+        if _holds_git(str(candidate)):
             return candidate
     return None
+
+
+# One stat per folder and run, not one per config and folder above it (a run asks for the root
+# of each of thousands of configs, several times). find_configs forgets them: each run looks anew.
+_HOLDS_GIT: dict[str, bool] = {}
+
+
+def _holds_git(folder: str) -> bool:
+    found = _HOLDS_GIT.get(folder)
+    if found is None:  # False, not raising, where a folder is unreadable
+        found = _HOLDS_GIT[folder] = os.path.exists(os.path.join(folder, ".git"))
+    return found
 
 
 def repository_of(config_path: Path) -> Path | None:
@@ -153,6 +165,7 @@ def find_configs(paths: list[str], cwd: Path, may_be_empty: frozenset[Path] = fr
 
     A folder in `may_be_empty` (absolute) may hold no config (an environment folder
     checked for its environment.yaml)."""
+    _HOLDS_GIT.clear()  # a new run: repositories may have been made or removed since the last
     found: dict[Path, ConfigFile] = {}
     for raw in paths:
         path = (cwd / raw) if not os.path.isabs(raw) else Path(raw)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from ..results.diff import BASE, WORKING_TREE, DeploymentDiff, DiffResult, SideProblem
 from ..safe_output import escape, json_text
+
+if TYPE_CHECKING:  # imported on use: only the markdown comment needs it (start-up of text and json)
+    import jinja2
 
 FORMATS = ("text", "markdown", "json")
 COMMENT_LIMIT = 65_536  # GitHub's limit in characters; measured here in UTF-8 bytes, never fewer
@@ -157,6 +158,8 @@ class _Block:
 
 @lru_cache(maxsize=1)
 def _template() -> jinja2.Template:
+    import jinja2
+
     environment = jinja2.Environment(loader=jinja2.PackageLoader("modeldeploy.report", "templates"),
                                      autoescape=False, keep_trailing_newline=True, trim_blocks=True,
                                      lstrip_blocks=True, undefined=jinja2.StrictUndefined,
