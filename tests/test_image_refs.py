@@ -120,6 +120,19 @@ def test_inference_service_oci_storage_uri_and_containers() -> None:
     assert "OCI image reference (after oci://)" in uri.message and "KServe pulls it" in uri.message
 
 
+def test_an_oci_uri_in_a_container_environment_is_an_image_too() -> None:
+    # a custom predictor container handed its model as STORAGE_URI (the upstream workshop's chart)
+    env = [{"name": "STORAGE_URI", "value": "oci://quay.io/ns/model:4.562e+20"},
+           {"name": "MODEL_NAME", "value": "not:an image"}, {"name": "FROM", "valueFrom": {}}]
+    container = {"name": "kserve-container", "image": "quay.io/ns/srv:1", "env": env}
+    obj = isvc(predictor={"containers": [container]})
+    assert found(obj) == [("spec.predictor.containers.0.env.0.value", "image-reference")]
+    assert image_refs.NUMBER_HINT in image_refs.findings(obj)[0].message
+    quoted = [{"name": "STORAGE_URI", "value": "oci://quay.io/ns/m:4562e17"}]
+    ok = isvc(predictor={"containers": [{**container, "env": quoted}]})
+    assert found(ok) == []
+
+
 def test_inference_service_storage_uris_and_model_image() -> None:
     obj = isvc(predictor={"model": {**MODEL, "image": "Custom/Runtime:1"},
                           "storageUris": [{"uri": "oci://quay.io/ns/m:1", "mountPath": "/mnt/a"},

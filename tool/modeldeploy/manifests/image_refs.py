@@ -24,7 +24,8 @@ Rule ids:
   the containers of an InferenceService's predictor, transformer and explainer (canaries
   included) and of their model or framework spec; of a ServingRuntime's or
   ClusterServingRuntime's containers (and their `workerSpec`'s); and an `oci://` `storageUri`
-  (or `storageUris[].uri`), which KServe pulls as an image. The kubelet fails such a pod with
+  (or `storageUris[].uri`, or the value of a container's environment variable, such as the
+  `STORAGE_URI` of a custom container), which KServe pulls as an image. The kubelet fails such a pod with
   `InvalidImageName`. The message says what is wrong (`the tag '4.562e+20' has '+'`) and the
   likely fix: a version Helm read as a number is quoted in the config (`version: "4562e17"`).
   An empty image in an InferenceService's spec means "the serving runtime's" and is not reported.
@@ -193,6 +194,10 @@ def _containers(spec: dict[str, Any], path: Path, required: bool) -> Iterator[Fi
                                   "from the config?); the kubelet cannot start it; set the image")
             elif isinstance(image, str) and problem(image) is not None:
                 yield _finding(where, image)
+            env = container.get("env")  # e.g. STORAGE_URI of a custom container: an image too
+            for number, variable in enumerate(env if isinstance(env, list) else []):
+                if isinstance(variable, dict):
+                    yield from _oci((*path, key, index, "env", number, "value"), variable.get("value"))
     worker = spec.get("workerSpec")
     if isinstance(worker, dict):
         yield from _containers(worker, (*path, "workerSpec"), required)
