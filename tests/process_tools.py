@@ -79,12 +79,32 @@ def cli_env(helm: Path | None = None, **extra: str) -> dict[str, str]:
     return env
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def with_ctrl_c(preexec_fn: Callable[[], None] | None = None) -> Callable[[], None] | None:
+    """`preexec_fn` for a CLI the tests interrupt with SIGINT. A shell starts background jobs
+    with SIGINT ignored and every child inherits that (so would the CLI, which then rightly
+    keeps ignoring it); the CLI a user presses Ctrl-C at runs in the foreground, with SIGINT's
+    default: give it that. Nothing changes when the tests run in the foreground."""
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        return preexec_fn
+
+    def restore() -> None:
+        _default_sigint()
+        if preexec_fn is not None:
+            preexec_fn()
+
+    return restore
+
+
 def start_cli(args: Sequence[str], cwd: Path, env: dict[str, str],
               preexec_fn: Callable[[], None] | None = None) -> subprocess.Popen[str]:
     """The real CLI in the background (to signal it); its own process group, so a signal reaches it alone."""
     return subprocess.Popen([sys.executable, "-m", "modeldeploy", *args], cwd=cwd, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=preexec_fn,
-                            start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=with_ctrl_c(preexec_fn), start_new_session=True)
 
 
 def run_cli_as(args: Sequence[str], cwd: Path, env: dict[str, str],

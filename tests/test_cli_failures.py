@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from conftest import REPO_ROOT, UNPRIVILEGED, RunCli, make_gitops
+from process_tools import with_ctrl_c
 
 JUKEBOX = Path("model-deployments/test/jukebox/config.yaml")
 
@@ -270,7 +271,7 @@ def test_an_interrupted_run_prints_one_json_document(tmp_path: Path, repo: Path)
     env = {**{k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"}, "HELM_BIN": str(slow_helm)}
     process = subprocess.Popen([sys.executable, "-m", "modeldeploy", "render", "--format", "json"], cwd=repo,
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+                               start_new_session=True, preexec_fn=with_ctrl_c())
     time.sleep(3)  # helm is running
     os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
     out, err = process.communicate(timeout=60)
