@@ -11,13 +11,13 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 import golden
 from conftest import REPO_ROOT, RunCli
+from git_repo import GitRepo
 from golden import assert_golden
 from modeldeploy.changes import affected as affected_changes
 from modeldeploy.commands import diff as diffing
@@ -55,11 +55,11 @@ def config_text(name: str, version: str = "4562a17c17", canary: int | None = Non
     return "\n".join(lines) + "\n" + extra
 
 
-class GitopsRepo:
+class GitopsRepo(GitRepo):
     """A throw-away GitOps repository: the project's chart plus model-deployments/."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
+        super().__init__(root, GIT_ENV)
 
     @classmethod
     def create(cls, root: Path, deployments: dict[str, str], charts: bool = True) -> GitopsRepo:
@@ -76,26 +76,9 @@ class GitopsRepo:
         repo.commit("initial layout")
         return repo
 
-    def git(self, *args: str) -> str:
-        proc = subprocess.run(["git", *args], cwd=self.root, env={**os.environ, **GIT_ENV},
-                              capture_output=True, text=True, check=True)
-        return proc.stdout
-
-    def write(self, relative: str, text: str) -> None:
-        path = self.root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-
-    def config(self, deployment: str, text: str) -> None:
-        self.write(f"model-deployments/{deployment}/config.yaml", text)
-
     def remove(self, relative: str) -> None:
         target = self.root / relative
         shutil.rmtree(target) if target.is_dir() else target.unlink()
-
-    def commit(self, message: str) -> None:
-        self.git("add", "--all")
-        self.git("commit", "--quiet", "--allow-empty", "-m", message)
 
     def diff(self, helm: Path, base: str = "HEAD~1", head: str | None = None, paths: tuple[str, ...] = (),
              charts_root: Path | None = None) -> DiffResult:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO_ROOT, RunCli
+from git_repo import GitRepo
 from golden import assert_golden
 from modeldeploy.report import diff as diff_report
 from modeldeploy.results.diff import DeploymentDiff, DiffResult
@@ -41,28 +42,13 @@ def config_text(version: str, canary: int | None = None, name: str = "jukebox") 
     return "\n".join(lines) + "\n"
 
 
-class Repo:
+class Repo(GitRepo):
     def __init__(self, root: Path, run_cli: RunCli) -> None:
-        self.root, self.run_cli = root, run_cli
-
-    def git(self, *args: str) -> str:
-        return subprocess.run(["git", *args], cwd=self.root, env={**os.environ, **GIT_ENV},
-                              capture_output=True, text=True, check=True).stdout
-
-    def write(self, relative: str, text: str) -> None:
-        path = self.root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-
-    def config(self, deployment: str, text: str) -> None:
-        self.write(f"model-deployments/{deployment}/config.yaml", text)
+        super().__init__(root, GIT_ENV)
+        self.run_cli = run_cli
 
     def read(self, deployment: str) -> str:
         return (self.root / f"model-deployments/{deployment}/config.yaml").read_text(encoding="utf-8")
-
-    def commit(self, message: str) -> None:
-        self.git("add", "--all")
-        self.git("commit", "--quiet", "--allow-empty", "-m", message)
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return self.run_cli(list(args), cwd=self.root, env=GIT_ENV)
