@@ -38,7 +38,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..diagnostics import declared_in
-from .kserve_rules import GROUP, PREDICTOR_IMPLEMENTATIONS, Finding, Path
+from .kserve_rules import GROUP, PREDICTOR_IMPLEMENTATIONS, Finding, Path, components
 
 _declare = declared_in(__doc__, __name__)
 RULE_IMAGE = _declare("image-reference")
@@ -215,14 +215,7 @@ def _at(obj: Any, path: Path) -> Any:
 
 
 def _inference_service(spec: dict[str, Any]) -> Iterator[Finding]:
-    components: list[tuple[Path, dict[str, Any]]] = [
-        (("spec", kind), spec[kind]) for kind in ("predictor", "transformer", "explainer")
-        if isinstance(spec.get(kind), dict)]
-    canaries = spec.get("canary")
-    for index, canary in enumerate(canaries if isinstance(canaries, list) else []):
-        if isinstance(canary, dict) and isinstance(canary.get("predictor"), dict):
-            components.append((("spec", "canary", index, "predictor"), canary["predictor"]))
-    for path, component in components:
+    for _, path, component in components(spec):
         yield from _containers(component, path, required=False)
         for key in (*PREDICTOR_IMPLEMENTATIONS, "art"):
             implementation = component.get(key)

@@ -136,7 +136,7 @@ def findings(obj: dict[str, Any], formats: Sequence[StorageFormat] = ()) -> list
     return [*_traffic(spec, mode), *_modes(spec, mode), *_implementations(spec), *_storage(spec, formats)]
 
 
-def _components(spec: dict[str, Any]) -> Iterator[tuple[str, Path, dict[str, Any]]]:
+def components(spec: dict[str, Any]) -> Iterator[tuple[str, Path, dict[str, Any]]]:
     """(kind, path, component) of each predictor, transformer and explainer, canaries included."""
     for kind in ("predictor", "transformer", "explainer"):
         if isinstance(spec.get(kind), dict):
@@ -152,7 +152,7 @@ def _is_int(value: Any) -> TypeGuard[int]:
 
 
 def _traffic(spec: dict[str, Any], mode: str | None) -> Iterator[Finding]:
-    for _, path, component in _components(spec):
+    for _, path, component in components(spec):
         value = component.get("canaryTrafficPercent")
         if _is_int(value) and not 0 <= value <= 100 and mode != "Standard":  # Standard: ignored (below)
             yield Finding(RULE_TRAFFIC, (*path, "canaryTrafficPercent"),
@@ -171,7 +171,7 @@ def _traffic(spec: dict[str, Any], mode: str | None) -> Iterator[Finding]:
 
 def _modes(spec: dict[str, Any], mode: str | None) -> Iterator[Finding]:
     if mode == "Standard":
-        for _, path, component in _components(spec):
+        for _, path, component in components(spec):
             if "canaryTrafficPercent" in component and component["canaryTrafficPercent"] is not None:
                 yield Finding(RULE_RAW_CANARY, (*path, "canaryTrafficPercent"),
                               f"{'.'.join(map(str, path))}.canaryTrafficPercent is ignored by KServe in "
@@ -205,7 +205,7 @@ def implementations(kind: str, component: dict[str, Any]) -> list[str]:
 
 
 def _implementations(spec: dict[str, Any]) -> Iterator[Finding]:
-    for kind, path, component in _components(spec):
+    for kind, path, component in components(spec):
         found = implementations(kind, component)
         if len(found) == 1:
             continue
@@ -240,7 +240,7 @@ def storage_uri_supported(uri: str, formats: Sequence[StorageFormat] = ()) -> bo
 
 
 def _storage(spec: dict[str, Any], formats: Sequence[StorageFormat]) -> Iterator[Finding]:
-    for kind, path, component in _components(spec):
+    for kind, path, component in components(spec):
         keys = PREDICTOR_IMPLEMENTATIONS if kind == "predictor" else ("art",) if kind == "explainer" else ()
         for key in keys:
             implementation = component.get(key)
