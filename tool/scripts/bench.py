@@ -543,7 +543,7 @@ NOTES = [
     "worker processes, the helm processes), sampled every 20 ms. Forked workers share most "
     "pages with their parent, so the sum overstates the real use.",
     "- `render` includes validating every config, rendering, checking every rendered object "
-    "against its JSON schema and writing the files (fsync'd).",
+    "against its JSON schema and writing the files (synced to disk before the swap).",
     "",
     "- The render cache: `render` and `diff` run with the bench's own cache folder "
     "(`MODELDEPLOY_RENDER_CACHE`). *empty render cache*: emptied before the run (every "

@@ -124,6 +124,7 @@ class _LazyDraft7:
     """`schema` and META_SCHEMA's draft at once; every other attribute from the real validator."""
 
     META_SCHEMA: ClassVar[dict[str, str]] = {"$schema": "http://json-schema.org/draft-07/schema#"}
+    format_checker: ClassVar[None] = None  # as the real one's: formats are not asserted
 
     def __init__(self, schema: Any) -> None:
         self.schema = schema

@@ -123,8 +123,6 @@ def validator_for(chart_dir: Path | None) -> jsonschema.protocols.Validator:
 
 @lru_cache(maxsize=64)
 def _chart_schema(chart_dir: str) -> ChartSchema:
-    import jsonschema  # here, not at the top: a repo of this chart alone never needs it (fast path)
-
     folder = Path(chart_dir)
     name = _chart_name(folder)
     defaults = _defaults(folder)
@@ -145,6 +143,9 @@ def _chart_schema(chart_dir: str) -> ChartSchema:
     if schema.get("$id") == CONTRACT_ID:  # this repository's chart, at any revision
         if schema == schema_store.load(schema_store.CONFIG_SCHEMA):
             return replace(_contract_schema(), chart_dir=folder, name=name, defaults=defaults)
+    import jsonschema  # here, not at the top: a repo of this chart alone never needs it (fast path)
+
+    if schema.get("$id") == CONTRACT_ID:  # an older or newer revision of the contract
         try:
             jsonschema.Draft7Validator.check_schema(schema)
         except jsonschema.SchemaError as exc:

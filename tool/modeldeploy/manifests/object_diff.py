@@ -15,6 +15,7 @@ import yaml
 
 from ..fast_yaml import SafeDumper
 from ..results.diff import ObjectDiff, ObjectKey
+from . import canonical_yaml
 from .parse import parse_manifests
 
 CONTEXT_LINES = 3
@@ -59,6 +60,14 @@ def same_data(a: Any, b: Any) -> bool:
 def canonical_dump(document: Any) -> str:
     if isinstance(document, str):  # an unparsed stream is diffed as the text it is
         return document
+    try:  # the same text, written directly for the common objects (~10x faster)
+        return canonical_yaml.dump(document)
+    except canonical_yaml.NotSimple:
+        return pyyaml_dump(document)
+
+
+def pyyaml_dump(document: Any) -> str:
+    """The canonical text as PyYAML writes it (canonical_yaml writes the same, faster)."""
     text: str = yaml.dump(document, Dumper=SafeDumper, sort_keys=True, default_flow_style=False,
                           allow_unicode=True, width=_DUMP_WIDTH)
     return text
