@@ -81,8 +81,8 @@ def test_layouts_of_nested_collections() -> None:
 
 def test_what_pyyaml_writes_its_own_way_is_left_to_it() -> None:
     shared, empty = {"a": 1}, []
-    for document in [{"k": "a\nb"}, {"k": "é"}, {1: "int key"}, {"k": shared, "j": shared}, {"k": [empty, empty]},
-                     {"x" * 200: 1}, {"k": b"bytes"}, "text", {}]:
+    for document in [{"k": "a\nb"}, {"k": "é"}, {1: "int key"}, {"k": shared, "j": shared},
+                     {"k": [empty, empty]}, {"x" * 200: 1}, {"k": b"bytes"}, "text", {}]:
         with pytest.raises(canonical_yaml.NotSimple):
             canonical_yaml.dump(document)
         assert canonical_dump(document) == (document if isinstance(document, str) else pyyaml_dump(document))

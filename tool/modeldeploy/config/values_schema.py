@@ -140,9 +140,8 @@ def _chart_schema(chart_dir: str) -> ChartSchema:
         return ChartSchema(folder, name, None, defaults=defaults,
                            problem="is not a JSON object, so helm refuses every config of the chart; "
                                    "write a schema (a JSON object)")
-    if schema.get("$id") == CONTRACT_ID:  # this repository's chart, at any revision
-        if schema == schema_store.load(schema_store.CONFIG_SCHEMA):
-            return replace(_contract_schema(), chart_dir=folder, name=name, defaults=defaults)
+    if schema.get("$id") == CONTRACT_ID and schema == schema_store.load(schema_store.CONFIG_SCHEMA):
+        return replace(_contract_schema(), chart_dir=folder, name=name, defaults=defaults)  # this one's chart
     import jsonschema  # here, not at the top: a repo of this chart alone never needs it (fast path)
 
     if schema.get("$id") == CONTRACT_ID:  # an older or newer revision of the contract
