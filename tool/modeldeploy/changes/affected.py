@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -170,6 +171,12 @@ def configs_in(files: set[str]) -> set[str]:
 def with_environments(configs: list[str], files: set[str]) -> list[str]:
     environments = {f"{env_dir(c)}/{ENVIRONMENT_FILENAME}" for c in configs}
     return sorted({*configs, *(e for e in environments if e in files)})
+
+
+@lru_cache(maxsize=1 << 14)  # diff asks for each base config twice: which charts, what to extract
+def chart_folder_of(blob: bytes) -> str | None:
+    """The chart folder a config file's bytes name (chart_folder of its chart_path)."""
+    return chart_folder(chart_path_of(blob))
 
 
 def chart_path_of(blob: bytes) -> Any:

@@ -27,8 +27,7 @@ from ..changes.affected import (
     REASON_CONFIG,
     REASON_ENVIRONMENT,
     affected_configs,
-    chart_folder,
-    chart_path_of,
+    chart_folder_of,
     configs_in,
     env_dir,
     pair_configs,
@@ -39,6 +38,7 @@ from ..diagnostics import InternalError, Severity, ToolError
 from ..explain import rollout_summary
 from ..explain.rollout_summary import RolloutState
 from ..manifests import object_diff as manifest_diff
+from ..parallel import Workers
 from ..policy.check import diff_violations
 from ..render import helm as helm_runner
 from ..results.diff import (
@@ -73,7 +73,7 @@ def diff(base: str, head: str | None, paths: Sequence[str], options: pipeline.Op
         both = sorted(base_configs & head_configs)
         return {path: posixpath.join(charts_prefix or "", folder)
                 for path, blob in git.read_blobs(base_sha, both).items()
-                if (folder := chart_folder(chart_path_of(blob))) is not None}
+                if (folder := chart_folder_of(blob)) is not None}
 
     affected = affected_configs(git.changed_paths(base_sha, head_sha), base_configs, head_configs,
                                 chart_folders if charts_in_repo else None)
@@ -85,23 +85,39 @@ def diff(base: str, head: str | None, paths: Sequence[str], options: pipeline.Op
     helm = helm or helm_runner.find_helm()
     base_paths = sorted(p for p in affected if p in base_configs)
     head_paths = sorted(p for p in affected if p in head_configs)
-    with processes.temporary_directory("modeldeploy-diff-") as tmp:
-        base_root = tmp / BASE
-        git.extract_deployments(base_sha, base_paths, base_files, charts_prefix, base_root)
-        head_root = git.root
-        if head_sha is not None:
-            head_root = tmp / HEAD
-            git.extract_deployments(head_sha, head_paths, head_files, charts_prefix, head_root)
-        base_charts, head_charts = ((base_root / charts_prefix, head_root / charts_prefix)
-                                    if charts_prefix is not None else (options.charts_root,) * 2)
-        if options.charts_root is None:  # each side's own root, and its chart sources' defaults
-            base_charts = head_charts = None
-        # chart sources' relative paths are read from the checkout, not the extracted copies
-        options = replace(options, sources_anchor=git.root)
-        with ThreadPoolExecutor(max_workers=2) as pool:  # helm runs in subprocesses: both sides at once
-            base_job = pool.submit(render_side, BASE, base_root, base_paths, options, helm, base_charts)
-            head_job = pool.submit(render_side, HEAD, head_root, head_paths, options, helm, head_charts)
+    # chart sources' relative paths are read from the checkout, not the extracted copies
+    options = replace(options, sources_anchor=git.root)
+    # Both sides at once (helm runs in subprocesses), their checks in one pool of worker
+    # processes, forked now: a process with threads does not fork (parallel.py). The
+    # working tree (the default head) needs no extracting: it renders while the base is.
+    workers = Workers(options.jobs)
+    try:
+        workers.get(len(base_paths) + len(head_paths))
+        with (processes.temporary_directory("modeldeploy-diff-") as tmp,
+              ThreadPoolExecutor(max_workers=2) as pool):
+            def side_charts(root: Path) -> Path | None:
+                if options.charts_root is None:  # each side's own root, and its chart sources' defaults
+                    return None
+                return root / charts_prefix if charts_prefix is not None else options.charts_root
+
+            head_job = None
+            if head_sha is None:
+                head_job = pool.submit(render_side, HEAD, git.root, head_paths, options, helm,
+                                       side_charts(git.root), workers)
+            base_root = tmp / BASE
+            git.extract_deployments(base_sha, base_paths, base_files, charts_prefix, base_root)
+            base_job = pool.submit(render_side, BASE, base_root, base_paths, options, helm,
+                                   side_charts(base_root), workers)
+            if head_job is None and head_sha is not None:
+                head_root = tmp / HEAD
+                git.extract_deployments(head_sha, head_paths, head_files, charts_prefix, head_root)
+                head_job = pool.submit(render_side, HEAD, head_root, head_paths, options, helm,
+                                       side_charts(head_root), workers)
+            if head_job is None:
+                raise InternalError("diff has no head side to render")
             base_side, head_side = base_job.result(), head_job.result()
+    finally:
+        workers.close()
     result.problems = [*base_side.problems, *head_side.problems]
     for base_path, head_path, reasons in pair_configs(affected, base_side, head_side):
         deployment = compare(base_path, head_path, reasons, base_side, head_side)
@@ -131,12 +147,13 @@ class RenderedSide:
 
 
 def render_side(side: str, root: Path, configs: list[str], options: pipeline.Options,
-                helm: helm_runner.Helm, charts_root: Path | None) -> RenderedSide:
+                helm: helm_runner.Helm, charts_root: Path | None, workers: Workers | None = None,
+                ) -> RenderedSide:
     rendered = RenderedSide(side, set(configs))
     if not configs:  # pipeline.render would take "no paths" for "every config"
         return rendered
     side_options = replace(options, charts_root=charts_root, output_dir=None)
-    run, checked = pipeline.render_checked(list(configs), side_options, root, helm)
+    run, checked = pipeline.render_checked(list(configs), side_options, root, helm, workers=workers)
     if options.deadline is not None and options.deadline.passed and run.errors:
         # What helm did not render in time is no finding about either side: no partial diff.
         raise ToolError(f"helm did not render every affected deployment before "

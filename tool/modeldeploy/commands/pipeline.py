@@ -85,8 +85,10 @@ def render(paths: list[str], options: Options, cwd: Path,
 def render_checked(paths: list[str], options: Options, cwd: Path, helm: Helm | None = None,
                    progress: Progress | None = None, kubernetes_version: str | None = None,
                    deadline: Deadline | None = None, output: output_tree.OutputTree | None = None,
-                   ) -> tuple[RunResult, DeploymentSet]:
-    """`render`, and the checked configs it rendered from (their values: diff reads them)."""
+                   workers: Workers | None = None) -> tuple[RunResult, DeploymentSet]:
+    """`render`, and the checked configs it rendered from (their values: diff reads them).
+
+    `workers`: the caller's pool, left open (diff renders both sides with one); else the run's own."""
     from ..manifests.checker import ManifestChecker
     from ..manifests.schema_registry import default_locations
     from ..render import helm as helm_runner
@@ -94,11 +96,13 @@ def render_checked(paths: list[str], options: Options, cwd: Path, helm: Helm | N
 
     kubernetes_version = kubernetes_version or check_kubernetes_version(options.kubernetes_version)
     deadline = deadline or options.deadline or Deadline.after(DEFAULT_TIMEOUT_SECONDS)
-    workers = Workers(options.jobs)  # processes for YAML and jsonschema, shared
+    own_workers = workers is None
+    workers = workers or Workers(options.jobs)  # processes for YAML and jsonschema, shared
     try:
         checked = check_paths(request(paths, options, cwd), workers)
     except BaseException:
-        workers.close()
+        if own_workers:
+            workers.close()
         raise
     result = RunResult(files_checked=len(checked.checks), diagnostics=checked.diagnostics())
     renderable = [check for check in checked.checks if check.valid]
@@ -151,7 +155,8 @@ def render_checked(paths: list[str], options: Options, cwd: Path, helm: Helm | N
             checked_manifests(checker.finished())
         checked_manifests(checker.finished(wait=True))
     finally:
-        workers.close()
+        if own_workers:
+            workers.close()
     result.rendered = [rendered[index] for index in sorted(rendered)]  # config order
     result.refused = [refused[index] for index in sorted(refused)]
     result.diagnostics = _said_once(result.diagnostics)
