@@ -1,0 +1,93 @@
+"""`helm version` is asked once per binary (render/helm.py keeps the answer in the user cache):
+again when the binary changes, and whatever the cache file holds, the answer is helm's."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from modeldeploy.diagnostics import ToolError
+from modeldeploy.render import helm as helm_runner
+
+
+def fake_helm(folder: Path, version: str) -> tuple[Path, Path]:
+    """A helm that answers `version` with `version` and counts how often it was asked."""
+    calls = folder / "calls"
+    helm = folder / "helm"
+    helm.write_text(f"#!/bin/sh\necho x >> {calls}\nprintf '{version}'\n")
+    helm.chmod(0o755)
+    return helm, calls
+
+
+def asked(calls: Path) -> int:
+    return len(calls.read_text().splitlines()) if calls.exists() else 0
+
+
+def find(helm: Path) -> helm_runner.Helm:
+    helm_runner._checked.cache_clear()  # a new run: only the file remembers
+    return helm_runner.find_helm({"HELM_BIN": str(helm)})
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("MODELDEPLOY_CACHE", str(tmp_path / "cache"))
+    yield tmp_path / "cache"
+    helm_runner._checked.cache_clear()
+
+
+def test_the_version_is_asked_once_per_binary(tmp_path: Path) -> None:
+    helm, calls = fake_helm(tmp_path, "v4.1.4")
+    assert [find(helm).version for _ in range(3)] == ["v4.1.4"] * 3
+    assert asked(calls) == 1
+
+
+def test_a_binary_rewritten_in_place_is_asked_again(tmp_path: Path) -> None:
+    helm, calls = fake_helm(tmp_path, "v4.1.4")
+    assert find(helm).version == "v4.1.4"
+    fake_helm(tmp_path, "v3.18.0")  # same path, same size, new content
+    assert find(helm).version == "v3.18.0"
+    assert asked(calls) == 2
+
+
+def test_a_binary_replaced_by_another_file_is_asked_again(tmp_path: Path) -> None:
+    helm, _ = fake_helm(tmp_path, "v4.1.4")
+    assert find(helm).version == "v4.1.4"
+    (tmp_path / "other").mkdir()
+    other, _ = fake_helm(tmp_path / "other", "v3.18.0")
+    os.replace(other, helm)
+    assert find(helm).version == "v3.18.0"
+
+
+@pytest.mark.parametrize("content", ["", "{", "[]", '{"HELM": 1}', "\xff"])
+def test_a_damaged_cache_file_is_not_believed(tmp_path: Path, own_cache: Path, content: str) -> None:
+    helm, calls = fake_helm(tmp_path, "v4.1.4")
+    own_cache.mkdir(parents=True)
+    (own_cache / "helm-versions.json").write_text(content.replace("HELM", str(helm)),
+                                                  errors="surrogateescape")
+    assert find(helm).version == "v4.1.4"
+    assert find(helm).version == "v4.1.4" and asked(calls) == 1  # and it was repaired
+
+
+def test_a_remembered_answer_that_is_no_helm_version_is_asked_again(tmp_path: Path, own_cache: Path) -> None:
+    helm, calls = fake_helm(tmp_path, "v4.1.4")
+    find(helm)
+    path = own_cache / "helm-versions.json"
+    path.write_text(path.read_text().replace("v4.1.4", "v9"))
+    assert find(helm).version == "v4.1.4" and asked(calls) == 2
+
+
+def test_a_cache_that_cannot_be_written_still_answers(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    helm, calls = fake_helm(tmp_path, "v4.1.4")
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("MODELDEPLOY_CACHE", str(tmp_path / "a-file" / "cache"))  # even root cannot
+    assert find(helm).version == "v4.1.4" and find(helm).version == "v4.1.4"
+    assert asked(calls) == 2
+
+
+def test_what_is_no_helm_is_still_refused(tmp_path: Path) -> None:
+    helm, _ = fake_helm(tmp_path, "v9.0.0")
+    with pytest.raises(ToolError, match="supports Helm 3 and Helm 4"):
+        find(helm)
