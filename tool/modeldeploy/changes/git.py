@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..config.discovery import DEPLOYMENTS_DIRNAME
 from ..config.settings_file import SETTINGS_FILENAME
-from ..diagnostics import InternalError, ToolError
+from ..diagnostics import ToolError
 from .affected import chart_folder_of, under, with_environments
 
 
