@@ -256,7 +256,8 @@ class Git:
             if mode == _SUBMODULE_MODE:  # as git archive: an empty folder
                 os.makedirs(target, exist_ok=True)
             elif data is None:
-                raise ToolError(f"cannot extract {sha[:12]} from git: no object {os.fsdecode(obj)} for '{path}'")
+                raise ToolError(f"cannot extract {sha[:12]} from git: no object {os.fsdecode(obj)} "
+                                f"for '{path}'")
             elif mode == _LINK_MODE:
                 os.symlink(os.fsdecode(data), target)
             else:
