@@ -91,3 +91,24 @@ def test_what_is_no_helm_is_still_refused(tmp_path: Path) -> None:
     helm, _ = fake_helm(tmp_path, "v9.0.0")
     with pytest.raises(ToolError, match="supports Helm 3 and Helm 4"):
         find(helm)
+
+
+def test_the_binary_is_hashed_once_and_again_when_it_changes(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    helm, _ = fake_helm(tmp_path, "v4.1.4")
+    hashed: list[str] = []
+    real_sha256 = helm_runner.hashlib.sha256
+
+    def counting_sha256(*args: object) -> object:
+        hashed.append("x")
+        return real_sha256(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(helm_runner.hashlib, "sha256", counting_sha256)
+    first = helm_runner.binary_sha256(str(helm))
+    assert first == real_sha256(helm.read_bytes()).hexdigest()
+    assert helm_runner.binary_sha256(str(helm)) == first and len(hashed) == 1
+    assert find(helm).version == "v4.1.4"  # the version joins the same entry: neither forgets the other
+    assert helm_runner.binary_sha256(str(helm)) == first and len(hashed) == 1
+    fake_helm(tmp_path, "v4.1.50")  # another size: a rewrite within one clock tick keeps the times
+    assert helm_runner.binary_sha256(str(helm)) == real_sha256(helm.read_bytes()).hexdigest() != first
+    assert len(hashed) == 2

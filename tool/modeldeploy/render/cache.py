@@ -33,6 +33,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ..fileio import cache_dir
+from . import helm as helm_runner
 
 # bump on change
 FORMAT = b"modeldeploy-render-cache-2 template --namespace --values --kube-version --api-versions"
@@ -104,21 +105,9 @@ class RenderCache:
         self.connection = None
 
     def helm_identity(self, helm_path: str, version: str) -> bytes | None:
-        """sha256 of the helm binary, remembered per (path, size, mtime, inode): ~0.1 s to hash."""
-        try:
-            st = os.stat(helm_path)
-            stamp = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
-            found = self.connection.execute("select digest from helm where path = ? and stamp = ?",
-                                            (helm_path, stamp)).fetchone() if self.connection else None
-            if found:
-                digest = str(found[0])
-            else:
-                digest = _file_sha256(helm_path)
-                if self.connection is not None:
-                    with self.connection:
-                        self.connection.execute("insert or replace into helm values (?, ?, ?)",
-                                                (helm_path, stamp, digest))
-        except (OSError, sqlite3.Error):
+        """sha256 of the helm binary (remembered per file: helm.binary_sha256) and its version."""
+        digest = helm_runner.binary_sha256(helm_path)
+        if digest is None:
             self._failed()
             return None
         return f"{digest} {version}".encode()
@@ -211,19 +200,10 @@ class RenderCache:
         self.connection.executemany("delete from entry where key = ?", doomed)
 
 
-def _file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(2**20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 _SCHEMA = (
     "create table if not exists entry (key text primary key, body blob not null, sha256 text not null, "
     "used real not null, size integer not null)",
     "create index if not exists entry_used on entry (used)",
-    "create table if not exists helm (path text primary key, stamp text not null, digest text not null)",
 )
 
 

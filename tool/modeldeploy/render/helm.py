@@ -8,6 +8,7 @@ tested under both.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -83,14 +84,34 @@ def _checked(path: str) -> Helm:
         return Helm(path=path, version=known["version"])
     helm = _asked(path)
     if identity is not None:
-        _remember(path, identity, helm.version)
+        _remember(path, identity, version=helm.version)
     return helm
 
 
-# `helm version` costs ~35 ms a run: its answer is kept per binary in the user cache, with
-# what identifies the file (device, inode, size, modification and change times, in ns): a
-# binary replaced or rewritten in place is asked again.
+def binary_sha256(path: str) -> str | None:
+    """sha256 of the binary at `path` (the render cache's key names helm by it); None if unreadable."""
+    identity = _identity(path)
+    known = _known_versions().get(path)
+    if identity is not None and isinstance(known, dict) and known.get("file") == identity \
+            and isinstance(known.get("sha256"), str) and _SHA256.fullmatch(known["sha256"]):
+        return str(known["sha256"])
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(2**20), b""):
+                digest.update(block)
+    except OSError:
+        return None
+    if identity is not None:
+        _remember(path, identity, sha256=digest.hexdigest())
+    return digest.hexdigest()
+
+
+# `helm version` costs ~35 ms a run and hashing the binary ~0.1 s: both are kept per binary in
+# the user cache, with what identifies the file (device, inode, size, modification and change
+# times, in ns): a binary replaced or rewritten in place is asked and hashed again.
 _VERSIONS_FILE = "helm-versions.json"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def _identity(path: str) -> list[int] | None:
@@ -109,11 +130,12 @@ def _known_versions() -> dict[str, object]:
     return known if isinstance(known, dict) else {}
 
 
-def _remember(path: str, identity: list[int], version: str) -> None:
+def _remember(path: str, identity: list[int], **facts: str) -> None:
     known = _known_versions()
-    known.pop(path, None)
+    entry = known.pop(path, None)
+    entry = entry if isinstance(entry, dict) and entry.get("file") == identity else {"file": identity}
     known = dict(list(known.items())[-31:])  # a bounded file: the binaries used last
-    known[path] = {"file": identity, "version": version}
+    known[path] = {**entry, **facts}
     with suppress(OSError):  # a read-only cache: asked again next time
         write_atomic(cache_dir() / _VERSIONS_FILE, json.dumps(known, indent=1) + "\n")
 
