@@ -8,7 +8,8 @@
   `image-reference`); kubeconform.py (`kubeconform`); locate.py: a field's line;
   checker.py: the checks of a whole run, in worker processes for big runs;
   files.py: manifest files rendered elsewhere, for `check` (`manifest-file`);
-- object_diff.py: object-keyed unified diffs of two manifest streams.
+- object_diff.py: object-keyed unified diffs of two manifest streams, each object written
+  as canonical YAML (canonical_yaml.py: PyYAML's text, written directly for simple objects).
 
 Imports inside the package go down these layers (`|`: independent; lint-imports checks it):
 
@@ -16,5 +17,5 @@ Imports inside the package go down these layers (`|`: independent; lint-imports 
     check
     image_refs
     kserve_rules | kubeconform | locate | memo_validator | parse
-    schema_registry
+    canonical_yaml | schema_registry
 """
