@@ -569,8 +569,17 @@ NOTES = [
     "cost ~0.15 s instead of ~1.5 s.",
     "- Config checks (strict YAML loader, schema, rules) run in worker processes for big "
     "repos; `validate` imports neither jsonschema nor the rendering code.",
-    "- What is left on a 2-core machine is mostly helm (~1 s CPU per 1,000 deployments when "
-    "nothing is cached), the strict YAML loader of the configs, and writing the files.",
+    "- `render -o` writes its files on the main thread and makes them durable with one "
+    "syncfs before the swap (an fsync per file cost ~0.2 s per 1,000); helm's version and "
+    "the sha256 of its binary are remembered per binary (~0.13 s a run otherwise); helm "
+    "runs with GOGC=200 unless set (~11% less of its CPU).",
+    "- `diff` checks both sides in one pool of worker processes, renders the working tree "
+    "while the base is extracted (`git ls-tree` + `git cat-file`), and writes the canonical "
+    "YAML of simple objects directly (`manifests/canonical_yaml.py`, ~6× faster than "
+    "PyYAML's dumper, same text).",
+    "- What is left on a 2-core machine is mostly helm (~0.65 s CPU per 1,000 deployments "
+    "when nothing is cached), the strict YAML loader of the configs, the checks of the "
+    "rendered objects, and Python's start-up (~0.08 s of imports).",
     "",
 ]
 
