@@ -37,6 +37,13 @@ def write_atomic(path: Path, data: str | bytes, mode: int | None = None) -> None
         raise
 
 
+def write_all(fd: int, data: bytes) -> None:
+    """All of `data` to the open descriptor `fd` (os.write may write part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def file_kind(mode: int) -> str:
     """What a file that is not a regular one is, for messages ("a FIFO (named pipe)")."""
     kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),

@@ -24,6 +24,7 @@ from pathlib import Path
 from ..config.discovery import DEPLOYMENTS_DIRNAME
 from ..config.settings_file import SETTINGS_FILENAME
 from ..diagnostics import ToolError
+from ..fileio import write_all
 from .affected import chart_folder_of, under, with_environments
 
 
@@ -264,9 +265,7 @@ class Git:
                 fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
                              0o755 if mode == b"100755" else 0o644)
                 try:
-                    view = memoryview(data)
-                    while view:
-                        view = view[os.write(fd, view):]
+                    write_all(fd, data)
                 finally:
                     os.close(fd)
 

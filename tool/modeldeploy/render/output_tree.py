@@ -52,6 +52,7 @@ from pathlib import Path
 
 from .. import processes
 from ..diagnostics import ToolError
+from ..fileio import write_all
 
 MANIFEST_NAME = ".modeldeploy-rendered.json"
 _MANIFEST_FORMAT = 1
@@ -141,9 +142,7 @@ class OutputTree:
                 replaced = os.stat(self.target / rel, follow_symlinks=False).st_mode
                 if stat.S_ISREG(replaced):
                     os.fchmod(fd, stat.S_IMODE(replaced))
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(fd, view):]
+            write_all(fd, payload)
         finally:
             os.close(fd)
 
