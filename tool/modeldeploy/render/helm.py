@@ -77,11 +77,9 @@ def find_helm(environ: dict[str, str] | None = None) -> Helm:
 
 @lru_cache(maxsize=8)
 def _checked(path: str) -> Helm:
-    identity = _identity(path)
-    known = _known_versions().get(path)
-    if identity is not None and isinstance(known, dict) and known.get("file") == identity \
-            and isinstance(known.get("version"), str) and _VERSION.match(known["version"]):
-        return Helm(path=path, version=known["version"])
+    identity, version = _remembered(path, "version", _VERSION)
+    if version is not None:
+        return Helm(path=path, version=version)
     helm = _asked(path)
     if identity is not None:
         _remember(path, identity, version=helm.version)
@@ -90,11 +88,9 @@ def _checked(path: str) -> Helm:
 
 def binary_sha256(path: str) -> str | None:
     """sha256 of the binary at `path` (the render cache's key names helm by it); None if unreadable."""
-    identity = _identity(path)
-    known = _known_versions().get(path)
-    if identity is not None and isinstance(known, dict) and known.get("file") == identity \
-            and isinstance(known.get("sha256"), str) and _SHA256.fullmatch(known["sha256"]):
-        return str(known["sha256"])
+    identity, remembered = _remembered(path, "sha256", _SHA256)
+    if remembered is not None:
+        return remembered
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as handle:
@@ -111,7 +107,17 @@ def binary_sha256(path: str) -> str | None:
 # the user cache, with what identifies the file (device, inode, size, modification and change
 # times, in ns): a binary replaced or rewritten in place is asked and hashed again.
 _VERSIONS_FILE = "helm-versions.json"
-_SHA256 = re.compile(r"[0-9a-f]{64}")
+_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
+
+
+def _remembered(path: str, fact: str, valid: re.Pattern[str]) -> tuple[list[int] | None, str | None]:
+    """The file's identity now, and `fact` remembered for it when it still matches (and is `valid`)."""
+    identity = _identity(path)
+    known = _known_versions().get(path)
+    if identity is None or not isinstance(known, dict) or known.get("file") != identity:
+        return identity, None
+    value = known.get(fact)
+    return identity, value if isinstance(value, str) and valid.match(value) else None
 
 
 def _identity(path: str) -> list[int] | None:
