@@ -7,6 +7,15 @@ import subprocess
 from pathlib import Path
 
 
+def fixed_git_env(author: str) -> dict[str, str]:
+    """Git's environment for reproducible commits: `author` at a fixed date, no user or system config."""
+    email = f"{author.lower()}@example.com"
+    return {"GIT_AUTHOR_NAME": author, "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": author, "GIT_COMMITTER_EMAIL": email,
+            "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
+            "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+
+
 class GitRepo:
     """The files and commits of a test repository; `git_env` fixes the author and the dates."""
 

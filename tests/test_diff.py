@@ -17,7 +17,7 @@ import pytest
 
 import golden
 from conftest import REPO_ROOT, RunCli
-from git_repo import GitRepo
+from git_repo import GitRepo, fixed_git_env
 from golden import assert_golden
 from modeldeploy.changes import affected as affected_changes
 from modeldeploy.commands import diff as diffing
@@ -35,12 +35,7 @@ def error(path: str, line: int, column: int, message: str, rule: str) -> Diagnos
     return Diagnostic(path, line, column, Severity.ERROR, message, rule)
 
 CHART = "charts/model-deployment/music-transformer"
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
-    "GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com",
-    "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
-    "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
-}
+GIT_ENV = fixed_git_env("Test")
 
 
 def config_text(name: str, version: str = "4562a17c17", canary: int | None = None,

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO_ROOT, RunCli
-from git_repo import GitRepo
+from git_repo import GitRepo, fixed_git_env
 from golden import assert_golden
 from modeldeploy.report import diff as diff_report
 from modeldeploy.results.diff import DeploymentDiff, DiffResult
@@ -24,12 +24,7 @@ from modeldeploy.results.policy import Violation
 from modeldeploy.results.sentence import Sentence
 
 CHART = "charts/model-deployment/music-transformer"
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.com",
-    "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.com",
-    "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
-    "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
-}
+GIT_ENV = fixed_git_env("Ada")
 POLICY = "rollout:\n  require_canary: true\n  promote_from: test\n  max_first_step: 20\n  max_step: 50\n"
 
 
