@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import random
+import re
 import shutil
 import subprocess
 import sys
@@ -24,7 +26,7 @@ from modeldeploy import parallel
 from modeldeploy.commands import pipeline
 from modeldeploy.config.yaml_loader import load_yaml_text
 from modeldeploy.render import helm as helm_runner
-from modeldeploy.render.batch import chart_analysis, values, wrapper
+from modeldeploy.render.batch import chart_analysis, scheduler, values, wrapper
 from modeldeploy.report.progress import ProgressBar, wanted
 
 KUBE = "1.35.0"
@@ -89,7 +91,7 @@ def test_mixed_sample_is_byte_identical_to_single_renders(
     assert result.errors == 0, result.diagnostics
     assert len(result.rendered) == 31
     assert [d.config for d in result.rendered] == sorted(d.config for d in result.rendered)
-    assert calls.count("mdb-batch") >= 3, calls  # batched, in several helm processes
+    assert calls.count("mdb-batch") == 2, calls  # batched: one helm process per job, namespaces mixed
     assert len(calls) < 15, calls
     assert "ambiguous" in calls  # rendered alone
     monkeypatch.undo()
@@ -393,3 +395,98 @@ def test_worker_processes_give_the_same_result_as_one_process(
                      (str(configs[2].relative_to(tmp_path)), "schema-unknown-key"),
                      (str(configs[5].relative_to(tmp_path)), "manifest-invalid")}, rules
     assert len(forked.rendered) == 12
+
+
+@pytest.mark.parametrize(("count", "jobs"), [(6, 1), (6, 2), (7, 2), (30, 2), (333, 2), (1000, 2),
+                                             (1001, 3), (10_000, 2), (9, 8)])
+def test_batch_sizes_cover_every_release_in_whole_rounds(count: int, jobs: int) -> None:
+    sizes = scheduler.batch_sizes(count, jobs)
+    assert sum(sizes) == count
+    assert max(sizes) <= scheduler.MAX_BATCH
+    assert max(sizes) - min(sizes) <= max(sizes) // 2 + 1  # balanced: no straggler of one
+    if count >= jobs * scheduler.MIN_BATCH:
+        assert len(sizes) % jobs == 0, sizes  # every round keeps every job busy
+
+
+def _split_by_regex(wrap: wrapper.Wrapper, stdout: str, count: int) -> list[str] | None:
+    """The reference: the first version's regular expression over helm's `# Source:` lines."""
+    marker = re.compile(r"^" + re.escape(wrap.opening) + r"(\d+)" + re.escape(wrap.separator), re.MULTILINE)
+    if not stdout:
+        return ["" for _ in range(count)]
+    matches = list(marker.finditer(stdout))
+    if not matches or matches[0].start() != 0:
+        return None
+    parts: list[list[str]] = [[] for _ in range(count)]
+    head = f"---\n# Source: {wrap.plan.name}/templates/"
+    for match, following in zip(matches, [*matches[1:], None], strict=True):
+        if int(match.group(1)) >= count:
+            return None
+        parts[int(match.group(1))].append(head + stdout[match.end():following.start() if following else None])
+    return ["".join(p) for p in parts]
+
+
+@pytest.mark.parametrize("separator", ["~", "/"])
+def test_split_output_agrees_with_the_regular_expression(tmp_path: Path, separator: str) -> None:
+    """split_output scans with str.find; on random mixes of openings, near-openings, digits
+    (Unicode ones too) and text it cuts exactly where the regular expression does."""
+    wrap = wrapper.build_wrapper(chart_analysis.plan_chart(REPO_ROOT / CHART), tmp_path, 2)
+    wrap.separator = separator
+    opening = wrap.opening
+    pieces = ["---\n", "# Source: ", opening, f"{opening}0001{separator}a.yaml\n", f"{opening}12{separator}",
+              f"{opening}x{separator}", f"{opening}0005", "\n", "kind: A\n", "~", "/", "٣", "00",
+              f"{opening}٣{separator}b\n"]
+    generator = random.Random(11)
+    for _ in range(5000):
+        text = "".join(generator.choice(pieces) for _ in range(generator.randint(0, 12)))
+        for count in (0, 3, 20):
+            expected = _split_by_regex(wrap, text, count)
+            assert wrapper.split_output(wrap, text, count) == expected, (text, count)
+
+
+@pytest.mark.parametrize("links", [True, False])
+def test_templates_in_folders_and_copied_slots_render_as_helm_alone(
+        tmp_path: Path, helm_bin: Path, monkeypatch: pytest.MonkeyPatch, links: bool) -> None:
+    """A chart with a template in a folder gets a folder per slot; every slot reads its number
+    from its own file name, whether its file is a hard link or (no links here) a copy."""
+    _repo(tmp_path, 14)
+    templates = tmp_path / CHART / "templates"
+    (templates / "runtime").mkdir()
+    (templates / "servingruntime.yaml").rename(templates / "runtime" / "servingruntime.yaml")
+    assert chart_analysis.plan_chart(tmp_path / CHART).batchable
+    calls = _count_helm_calls(monkeypatch)
+    if not links:
+        def no_link(*args: Any, **kwargs: Any) -> None:
+            raise PermissionError(1, "Operation not permitted")
+        monkeypatch.setattr(wrapper.os, "link", no_link)
+    helm = _helm(helm_bin)
+    result = pipeline.render([], pipeline.Options(jobs=2), tmp_path, helm=helm)
+    monkeypatch.undo()
+    assert result.errors == 0, result.diagnostics
+    assert calls.count("mdb-batch") == 2, calls
+    assert len(result.rendered) == 14
+    for deployment in result.rendered:
+        assert "# Source: music-transformer/templates/runtime/servingruntime.yaml" in deployment.manifests
+        assert deployment.manifests == _alone(helm, tmp_path, deployment), deployment.config
+
+
+@pytest.mark.parametrize(("setting", "code", "written"), [
+    ("manifest-no-schema: warning", 0, 60),  # an error made a warning: the main process writes them
+    ("manifest-crd-no-schema: error", 1, 0),  # a warning made an error: written by the workers, taken back
+])
+def test_worker_written_files_follow_the_repository_settings(
+        tmp_path: Path, run_cli: RunCli, setting: str, code: int, written: int) -> None:
+    """Big runs write each file where its manifests were checked (a worker process), before the
+    repository's settings are applied; what the settings change is settled in the main process."""
+    _repo(tmp_path, 60)  # over parallel.POOL_MIN: the manifests are checked in worker processes
+    kind = "Deploymnet" if "manifest-no-schema" in setting else "Widget"
+    group = "apps/v1" if kind == "Deploymnet" else "example.com/v1"
+    (tmp_path / CHART / "templates" / "extra.yaml").write_text(
+        f"apiVersion: {group}\nkind: {kind}\nmetadata:\n  name: {{{{ .Values.name }}}}\n")
+    (tmp_path / ".modeldeploy.yaml").write_text(f"rules:\n  {setting}\n")
+    out = tmp_path / "out"
+    result = run_cli(["render", "-o", str(out), "--jobs", "2"], cwd=tmp_path)
+    assert result.returncode == code, result.stderr
+    assert len(list(out.rglob("*.yaml"))) == written
+    if written:
+        assert all(f"kind: {kind}" in path.read_text() for path in out.rglob("*.yaml"))
+    assert not list(tmp_path.glob(".out.modeldeploy-*")), "the build folder is left behind"
