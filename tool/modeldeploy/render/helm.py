@@ -216,7 +216,10 @@ def _helm_env() -> dict[str, str]:
     env.setdefault("HELM_CACHE_HOME", str(cache_dir() / "helm-home" / "cache"))
     env.setdefault("HELM_CONFIG_HOME", str(cache_dir() / "helm-home" / "config"))
     env.setdefault("HELM_DATA_HOME", str(cache_dir() / "helm-home" / "data"))
-    # A batch allocates a few MB per deployment and lives a fraction of a second: collecting
-    # half as often saves ~11% of helm's CPU for ~8 MB more per process (nox -s bench).
-    env.setdefault("GOGC", "200")
+    # helm lives a fraction of a second, beside other helm processes on every core: collecting
+    # a quarter as often and on one thread (GOMAXPROCS=1: no idle threads spinning for work) cuts
+    # its CPU by ~11% per batch of 200 and ~25% per single render, for ~8 MB more per process
+    # (measured in nox -s bench's setting). A user's own settings win.
+    env.setdefault("GOGC", "400")
+    env.setdefault("GOMAXPROCS", "1")
     return env
