@@ -89,7 +89,7 @@ def render_checked(paths: list[str], options: Options, cwd: Path, helm: Helm | N
     """`render`, and the checked configs it rendered from (their values: diff reads them).
 
     `workers`: the caller's pool, left open (diff renders both sides with one); else the run's own."""
-    from ..manifests.checker import ManifestChecker
+    from ..manifests.checker import CheckedManifests, ManifestChecker
     from ..manifests.schema_registry import default_locations
     from ..render import helm as helm_runner
     from ..render.batch.scheduler import render_many
@@ -114,19 +114,26 @@ def render_checked(paths: list[str], options: Options, cwd: Path, helm: Helm | N
     manifests: dict[int, str] = {}
     done = 0
 
-    def checked_manifests(finished: list[tuple[int, list[Diagnostic]]]) -> None:
+    def checked_manifests(finished: list[CheckedManifests]) -> None:
         nonlocal done
-        for index, problems in finished:
+        for checked_one in finished:
+            index = checked_one.index
             check = renderable[index]
-            problems = check.rules.apply(problems)  # the repository's settings, its disable comments
+            # the repository's settings, its disable comments
+            problems = check.rules.apply(checked_one.problems)
             result.diagnostics.extend(problems)
             deployment = RenderedDeployment(check.config.display, check.config.env, check.name,
                                             check.namespace, manifests[index])
             if any(p.severity is Severity.ERROR for p in problems):
                 refused[index] = deployment
+                if output is not None and checked_one.written:  # the settings made a warning an error
+                    output.unwritten(output_file(deployment))
             else:
                 rendered[index] = deployment
-                if output is not None:
+                if output is not None and (checked_one.written or checked_one.error is not None):
+                    output.written_elsewhere(output_file(deployment), sharding.shard_key(check.config),
+                                             checked_one.error)
+                elif output is not None:  # the settings made an error a warning: written here
                     output.write(output_file(deployment), manifests[index], sharding.shard_key(check.config))
             done += 1
             if progress is not None:
@@ -137,7 +144,8 @@ def render_checked(paths: list[str], options: Options, cwd: Path, helm: Helm | N
             helm = helm or helm_runner.find_helm()  # bad configs report as such without it
             result.helm_version = helm.version
         checker = ManifestChecker([*options.schema_locations, *default_locations()],
-                                  kubernetes_version, workers, len(renderable), deadline)
+                                  kubernetes_version, workers, len(renderable), deadline,
+                                  output.file_writer() if output is not None else None)
         releases = [_release(check) for check in renderable]
         outcomes = render_many(helm, releases, kubernetes_version, jobs=options.jobs,
                                deadline=deadline, api_versions=options.api_versions,
@@ -151,7 +159,8 @@ def render_checked(paths: list[str], options: Options, cwd: Path, helm: Helm | N
             else:
                 manifests[index] = outcome.manifests
                 result.diagnostics.extend(check_render(renderable[index], outcome.manifests))
-                checker.submit(index, outcome.manifests, renderable[index].config.display)
+                checker.submit(index, outcome.manifests, renderable[index].config.display,
+                               output_file(renderable[index]) if output is not None else None)
             checked_manifests(checker.finished())
         checked_manifests(checker.finished(wait=True))
     finally:

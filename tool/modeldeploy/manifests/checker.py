@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, Severity
 from ..parallel import Workers
 from ..processes import Deadline
 from .check import check_manifests
@@ -25,38 +27,64 @@ def _registry(locations: tuple[str, ...], kubernetes_version: str) -> MemoRegist
     return _REGISTRIES[key]
 
 
+WriteFile = Callable[[str, str], "OSError | None"]  # (file in the output tree, text) -> its error
+
+
+@dataclass(frozen=True)
+class CheckedManifests:
+    """One deployment's manifests, checked; and written when it asked for it and they passed."""
+
+    index: int
+    problems: list[Diagnostic]
+    written: bool = False
+    error: OSError | None = None  # writing its file failed
+
+
+def _check_one(registry: MemoRegistry, kubeconform: str | None, deadline: Deadline | None,
+               write_file: WriteFile | None, index: int, manifests: str, file: str,
+               output: str | None) -> CheckedManifests:
+    problems = check_manifests(manifests, file, registry, kubeconform, deadline)
+    if output is None or write_file is None or any(p.severity is Severity.ERROR for p in problems):
+        return CheckedManifests(index, problems)
+    error = write_file(output, manifests)
+    return CheckedManifests(index, problems, error is None, error)
+
+
 def _check_manifest_chunk(locations: tuple[str, ...], kubernetes_version: str, kubeconform: str | None,
-                          deadline: Deadline | None, items: list[tuple[int, str, str]],
-                          ) -> list[tuple[int, list[Diagnostic]]]:
+                          deadline: Deadline | None, write_file: WriteFile | None,
+                          items: list[tuple[int, str, str, str | None]]) -> list[CheckedManifests]:
     registry = _registry(locations, kubernetes_version)
-    return [(index, check_manifests(manifests, file, registry, kubeconform, deadline))
-            for index, manifests, file in items]
+    return [_check_one(registry, kubeconform, deadline, write_file, *item) for item in items]
 
 
 class ManifestChecker:
     """Checks rendered manifests, in the worker processes for big runs, else in this process.
 
-    Create it before any thread is started: the workers are forked at once.
+    With `write_file`, each deployment submitted with an output file is written where it
+    was checked, when no problem is an error: in the workers, the main process never waits
+    for the file system. Create it before any thread is started: the workers are forked at once.
     """
 
-    def __init__(self, locations: list[str], kubernetes_version: str, workers: Workers,
-                 expected: int, deadline: Deadline | None = None) -> None:
+    def __init__(self, locations: list[str], kubernetes_version: str, workers: Workers, expected: int,
+                 deadline: Deadline | None = None, write_file: WriteFile | None = None) -> None:
         self.kubeconform = kubeconform_available()
         self.deadline = deadline
-        self.settings = (tuple(locations), kubernetes_version, self.kubeconform, deadline)
+        self.write_file = write_file
+        self.settings = (tuple(locations), kubernetes_version, self.kubeconform, deadline, write_file)
         self.registry = MemoRegistry(locations, kubernetes_version)  # this run only
         self.workers = workers.count
         self.pool = workers.get(expected)
-        self.ready: list[tuple[int, list[Diagnostic]]] = []
-        self.pending: deque[cf.Future[list[tuple[int, list[Diagnostic]]]]] = deque()
-        self.chunk: list[tuple[int, str, str]] = []
+        self.ready: list[CheckedManifests] = []
+        self.pending: deque[cf.Future[list[CheckedManifests]]] = deque()
+        self.chunk: list[tuple[int, str, str, str | None]] = []
 
-    def submit(self, index: int, manifests: str, file: str) -> None:
+    def submit(self, index: int, manifests: str, file: str, output: str | None = None) -> None:
+        """Check `manifests` (reported against `file`); write them to `output` if they pass."""
         if self.pool is None:
-            self.ready.append((index, check_manifests(manifests, file, self.registry, self.kubeconform,
-                                                      self.deadline)))
+            self.ready.append(_check_one(self.registry, self.kubeconform, self.deadline, self.write_file,
+                                         index, manifests, file, output))
             return
-        self.chunk.append((index, manifests, file))
+        self.chunk.append((index, manifests, file, output))
         if len(self.chunk) >= CHUNK:
             self._flush()
 
@@ -65,8 +93,8 @@ class ManifestChecker:
             self.pending.append(self.pool.submit(_check_manifest_chunk, *self.settings, self.chunk))
             self.chunk = []
 
-    def finished(self, wait: bool = False) -> list[tuple[int, list[Diagnostic]]]:
-        """(index, problems) of the checks done by now; with wait=True, of all of them."""
+    def finished(self, wait: bool = False) -> list[CheckedManifests]:
+        """The checks done by now; with wait=True, all of them."""
         if wait or len(self.pending) < self.workers:  # keep idle workers busy
             self._flush()
         done, self.ready = self.ready, []

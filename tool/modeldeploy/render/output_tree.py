@@ -70,69 +70,33 @@ class Coverage:
         return any(not p or key == p or key.startswith(p + "/") for p in self.prefixes)
 
 
-class OutputTree:
-    """One `render -o DIR` transaction: `open`, `write` as results come, then `commit` or `discard`."""
+_FOLDERS_MADE: set[str] = set()  # in build folders, by this process: one mkdir each
 
-    def __init__(self, shown: str, target: Path, build: Path, lock: int) -> None:
-        self.shown = shown  # DIR as the user gave it, for messages
-        self.target = target
-        self.build = build
-        self.lock = lock  # flock'd descriptor of the build folder: "a live run owns it"
-        self.written: dict[str, str] = {}  # file -> config key
-        self.folders: set[Path] = set()  # made in the build folder
-        self.error: OSError | None = None  # the first write that failed: commit raises it
-        self.repeated: set[str] = set()
-        self.closed = False
-        try:  # files it wrote last time: one with the same bytes is linked, not written again
-            self.previous = _read_manifest(target, shown) if target.is_dir() else {}
-        except ToolError:
-            self.previous = {}  # commit says why
 
-    # --- opening ---------------------------------------------------------------------------------
-    @classmethod
-    def open(cls, directory: Path, protected: Sequence[Path]) -> OutputTree:
-        """Check DIR, clean up after killed runs, and create the build folder; ToolError if DIR won't do."""
-        shown = str(directory)
-        target = Path(os.path.realpath(directory))  # a link to a folder: the folder changes, not the link
-        with _os_errors(f"-o {shown}"):
-            _check_target(shown, target, protected)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with _locked(target.parent):
-                _recover(target)
-                build = target.parent / f".{target.name}.modeldeploy-{secrets.token_hex(6)}"
-                try:
-                    build.mkdir(mode=0o700)
-                except OSError as exc:
-                    raise ToolError(f"-o {shown}: cannot create a folder in {target.parent} to build the "
-                                    f"new tree beside {target.name}: {exc.strerror}") from exc
-                processes.remove_if_killed(build)
-                lock = os.open(build, os.O_RDONLY | os.O_DIRECTORY)
-                with suppress(OSError):
-                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return cls(shown, target, build, lock)
+@dataclass(frozen=True)
+class FileWriter:
+    """Writes a deployment's file into a build folder: called by the OutputTree or, for big runs,
+    in the worker processes that check the manifests (it is picklable), so no thread of the
+    main process waits for the file system."""
 
-    # --- building -------------------------------------------------------------------------------
-    def write(self, rel: str, data: str, config_key: str) -> None:
-        """Write DIR/`rel` in the new tree (not synced yet; errors come out of `commit`).
+    build: Path
+    target: Path  # DIR: a file it holds keeps its mode, and is linked when unchanged
+    previous: frozenset[str]  # the files the last run wrote
 
-        On the caller's thread: a file is a few microseconds without its fsync, while
-        writer threads cost more in switches than they save (`commit` syncs them all)."""
-        if rel in self.written:  # two configs, one file: duplicate-deployment fails the run
-            self.repeated.add(rel)
-            self.written[rel] = config_key
-            return
-        self.written[rel] = config_key
-        if self.error is None:
-            try:
-                self._write_file(rel, data)
-            except OSError as exc:
-                self.error = exc
+    def __call__(self, rel: str, data: str) -> OSError | None:
+        """Write `rel`; the error instead of raising it (commit reports the first)."""
+        try:
+            self._write(rel, data)
+        except OSError as exc:
+            return exc
+        return None
 
-    def _write_file(self, rel: str, data: str) -> None:
+    def _write(self, rel: str, data: str) -> None:
         path = self.build / rel
-        if path.parent not in self.folders:
+        folder = str(path.parent)
+        if folder not in _FOLDERS_MADE:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.folders.add(path.parent)
+            _FOLDERS_MADE.add(folder)
         payload = data.encode("utf-8")
         if rel in self.previous and self._link_unchanged(rel, payload, path):
             return
@@ -163,6 +127,82 @@ class OutputTree:
         path.unlink()
         return False
 
+
+class OutputTree:
+    """One `render -o DIR` transaction: `open`, `write` as results come, then `commit` or `discard`."""
+
+    def __init__(self, shown: str, target: Path, build: Path, lock: int) -> None:
+        self.shown = shown  # DIR as the user gave it, for messages
+        self.target = target
+        self.build = build
+        self.lock = lock  # flock'd descriptor of the build folder: "a live run owns it"
+        self.written: dict[str, str] = {}  # file -> config key
+        self.error: OSError | None = None  # the first write that failed: commit raises it
+        self.repeated: set[str] = set()
+        self.closed = False
+        try:  # files it wrote last time: one with the same bytes is linked, not written again
+            self.previous = _read_manifest(target, shown) if target.is_dir() else {}
+        except ToolError:
+            self.previous = {}  # commit says why
+        self._writer = self.file_writer()
+
+    # --- opening ---------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, directory: Path, protected: Sequence[Path]) -> OutputTree:
+        """Check DIR, clean up after killed runs, and create the build folder; ToolError if DIR won't do."""
+        shown = str(directory)
+        target = Path(os.path.realpath(directory))  # a link to a folder: the folder changes, not the link
+        with _os_errors(f"-o {shown}"):
+            _check_target(shown, target, protected)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with _locked(target.parent):
+                _recover(target)
+                build = target.parent / f".{target.name}.modeldeploy-{secrets.token_hex(6)}"
+                try:
+                    build.mkdir(mode=0o700)
+                except OSError as exc:
+                    raise ToolError(f"-o {shown}: cannot create a folder in {target.parent} to build the "
+                                    f"new tree beside {target.name}: {exc.strerror}") from exc
+                processes.remove_if_killed(build)
+                lock = os.open(build, os.O_RDONLY | os.O_DIRECTORY)
+                with suppress(OSError):
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return cls(shown, target, build, lock)
+
+    # --- building -------------------------------------------------------------------------------
+    def file_writer(self) -> FileWriter:
+        """What writes a file into the new tree; picklable: worker processes write with it too."""
+        return FileWriter(self.build, self.target, frozenset(self.previous))
+
+    def write(self, rel: str, data: str, config_key: str) -> None:
+        """Write DIR/`rel` in the new tree (not synced yet; errors come out of `commit`)."""
+        if self._claim(rel, config_key) and self.error is None:
+            self.error = self._writer(rel, data)
+
+    def written_elsewhere(self, rel: str, config_key: str, error: OSError | None) -> None:
+        """DIR/`rel` was written by this tree's file_writer() in another process (or failed with `error`)."""
+        self._claim(rel, config_key)
+        if self.error is None:
+            self.error = error
+
+    def unwritten(self, rel: str) -> None:
+        """Take back a file a worker wrote for a deployment the run then refused."""
+        if rel not in self.written and self.error is None:
+            with suppress(FileNotFoundError):
+                try:
+                    os.unlink(self.build / rel)
+                except OSError as exc:
+                    self.error = exc
+
+    def _claim(self, rel: str, config_key: str) -> bool:
+        """Note `rel` as written for `config_key`; False when another config wrote it already."""
+        if rel in self.written:  # two configs, one file: duplicate-deployment fails the run
+            self.repeated.add(rel)
+            self.written[rel] = config_key
+            return False
+        self.written[rel] = config_key
+        return True
+
     # --- committing -----------------------------------------------------------------------------
     def commit(self, coverage: Coverage, final: Sequence[tuple[str, str, str]]) -> None:
         """Make DIR the new tree: this run's files, plus what the module doc says is kept.
@@ -175,7 +215,9 @@ class OutputTree:
                 raise self.error
             last = {rel: (data, key) for rel, data, key in final if rel in self.repeated}
             for rel, (data, key) in last.items():
-                self._write_file(rel, data)
+                error = self._writer(rel, data)
+                if error is not None:
+                    raise error
                 self.written[rel] = key
             with _locked(self.target.parent):
                 old = _read_manifest(self.target, self.shown)
