@@ -30,8 +30,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import referencing.exceptions
-
 from .. import fast_schema
 from ..diagnostics import Diagnostic, Severity, ToolError, declared_in
 from ..processes import Deadline
@@ -40,7 +38,7 @@ from .kserve_rules import StorageFormat, storage_formats
 from .kubeconform import run_kubeconform
 from .locate import Locator
 from .parse import read_manifests
-from .schema_registry import SchemaRegistry, is_known_group
+from .schema_registry import SchemaRef, SchemaRegistry, is_known_group
 
 _declare = declared_in(__doc__, __name__)
 RULE_INVALID = _declare("manifest-invalid")
@@ -162,13 +160,12 @@ def check_objects(objects: list[Any], registry: SchemaRegistry, report_path: str
             statuses.append(ObjectStatus(obj["kind"], label, "no-schema", tuple(found_here)))
             problems += found_here
             continue
-        validator = registry.validator(ref)  # a user's broken schema is reported as before
         errors = []
-        if not fast_schema.file_is_valid(str(ref.path), obj, DEFAULT_DRAFT):  # else: valid, no detail
-            try:
-                errors = sorted(validator.iter_errors(obj), key=lambda e: list(e.absolute_path))
-            except referencing.exceptions.Unresolvable as exc:  # a user's schema with a broken $ref
-                raise ToolError(f"schema {ref.path}: a $ref it holds cannot be resolved: {exc}") from exc
+        # jsonschema (and its validator of this schema) only when the fast path does not say
+        # "valid": jsonschema-rs builds only schemas that pass their metaschema and whose
+        # references resolve, so a user's broken schema still reaches the validator, reported as before.
+        if not fast_schema.file_is_valid(str(ref.path), obj, DEFAULT_DRAFT):
+            errors = _schema_errors(registry, ref, obj)
         # semantics of a well-formed object: KServe's, and the images the kubelet pulls
         found = [] if errors else [*kserve_rules.findings(obj, formats), *image_refs.findings(obj)]
         refused = errors or any(f.rule.severity is Severity.ERROR for f in found)
@@ -184,6 +181,17 @@ def check_objects(objects: list[Any], registry: SchemaRegistry, report_path: str
         statuses.append(ObjectStatus(obj["kind"], label, verdict, tuple(found_here)))
         problems += found_here
     return statuses, problems
+
+
+def _schema_errors(registry: SchemaRegistry, ref: SchemaRef, obj: dict[str, Any]) -> list[Any]:
+    """jsonschema's errors for `obj`, by path; imported here: valid objects never need it."""
+    import referencing.exceptions
+
+    validator = registry.validator(ref)  # a user's broken schema: ToolError
+    try:
+        return sorted(validator.iter_errors(obj), key=lambda e: list(e.absolute_path))
+    except referencing.exceptions.Unresolvable as exc:  # a user's schema with a broken $ref
+        raise ToolError(f"schema {ref.path}: a $ref it holds cannot be resolved: {exc}") from exc
 
 
 def check_manifests(manifests: str, file: str, registry: SchemaRegistry, kubeconform: str | None,

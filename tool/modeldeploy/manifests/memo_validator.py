@@ -23,14 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import attrs
-import jsonschema
-import jsonschema.validators
-
 from .schema_registry import SchemaRef, SchemaRegistry
-
-_MEMO_SAFE = (jsonschema.Draft4Validator, jsonschema.Draft6Validator, jsonschema.Draft7Validator)
-
 
 _ANNOTATIONS = frozenset({"description", "title", "default", "examples", "example", "$comment"})
 _TYPES = frozenset({"string", "integer", "number", "boolean", "object", "array", "null"})
@@ -54,8 +47,12 @@ def type_only(schema: Any) -> tuple[str, ...] | None:
 
 def memoized(validator: Any) -> Any:
     """A validator of the same class, schema and resolver that remembers valid sub-objects."""
+    import attrs  # with jsonschema, on first use: a run whose objects are all valid needs neither
+    import jsonschema
+    import jsonschema.validators
+
     cls = type(validator)
-    if cls not in _MEMO_SAFE:
+    if cls not in (jsonschema.Draft4Validator, jsonschema.Draft6Validator, jsonschema.Draft7Validator):
         return validator
     valid: set[tuple[int, str]] = set()
 
