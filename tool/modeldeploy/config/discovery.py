@@ -60,15 +60,28 @@ def display_path(path: Path, cwd: Path) -> str:
 
 def find_repo_root(start: Path) -> Path | None:
     """The nearest ancestor holding .git (a directory, or a file in worktrees)."""
-    for candidate in [start, *start.parents]:
-        if _holds_git(str(candidate)):
-            return candidate
-    return None
+    walked: list[str] = []  # folders below the first one whose answer is known
+    folder: Path | None = start
+    root: Path | None = None
+    while folder is not None:
+        key = str(folder)
+        if key in _ROOT_OF:  # a parent's answer is shared by its thousands of config folders
+            root = _ROOT_OF[key]
+            break
+        walked.append(key)
+        if _holds_git(key):
+            root = folder
+            break
+        folder = folder.parent if folder.parent != folder else None
+    for key in walked:
+        _ROOT_OF[key] = root
+    return root
 
 
 # One stat per folder and run, not one per config and folder above it (a run asks for the root
 # of each of thousands of configs, several times). find_configs forgets them: each run looks anew.
 _HOLDS_GIT: dict[str, bool] = {}
+_ROOT_OF: dict[str, Path | None] = {}
 
 
 def _holds_git(folder: str) -> bool:
@@ -181,6 +194,7 @@ def find_configs(paths: list[str], cwd: Path, may_be_empty: frozenset[Path] = fr
     checked for its environment.yaml)."""
     _LINKED_FOLDERS.clear()
     _HOLDS_GIT.clear()  # a new run: repositories may have been made or removed since the last
+    _ROOT_OF.clear()
     found: dict[Path, ConfigFile] = {}
     for raw in paths:
         path = (cwd / raw) if not os.path.isabs(raw) else Path(raw)

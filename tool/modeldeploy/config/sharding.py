@@ -28,13 +28,14 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 
 def shard_key(config: ConfigFile) -> str:
+    """The config's path relative to its repository root (absolute outside one)."""
+    path = config.path.as_posix()
     root = find_repo_root(config.path.parent)
-    if root is not None:
-        try:
-            return config.path.relative_to(root).as_posix()
-        except ValueError:
-            pass
-    return config.path.as_posix()
+    if root is not None:  # both absolute and normalised: a prefix of strings is relative_to
+        prefix = root.as_posix().rstrip("/") + "/"
+        if path.startswith(prefix):
+            return path[len(prefix):]
+    return path
 
 
 def select(configs: Sequence[ConfigFile], shard: tuple[int, int]) -> list[ConfigFile]:

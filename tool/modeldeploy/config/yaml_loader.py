@@ -46,7 +46,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -78,8 +78,9 @@ JsonPath = tuple[Any, ...]
 LOADER: Any = SafeLoader  # every reader of config files parses with this one (editing.py too)
 
 
-@dataclass(frozen=True, slots=True)  # thousands per repository: no __dict__ each
-class NodeInfo:
+# A NamedTuple, not a frozen dataclass: thousands per repository are built in the worker
+# processes and pickled to the main one, where a tuple is about half the cost.
+class NodeInfo(NamedTuple):
     """Where a value stands in the source and how it was written."""
 
     line: int  # 1-based
