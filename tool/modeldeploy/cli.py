@@ -23,13 +23,14 @@ Output rules:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from . import __version__, processes
 from .checks.deployments import CheckRequest
@@ -874,6 +875,19 @@ def _tolerant_streams() -> None:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
+
+
+def run() -> NoReturn:
+    """The console script and `python -m modeldeploy`: main(), then exit at once.
+
+    A finished run needs nothing of the interpreter's teardown (freeing every object, ~20 ms
+    after a big run): the streams are flushed, and the process exits. Everything the run
+    writes is on disk already (files renamed in place, the cache closed, workers joined)."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: the reader left
+            stream.flush()
+    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

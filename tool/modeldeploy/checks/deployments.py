@@ -24,7 +24,6 @@ The checked text of a planned edit goes through the same steps (`check_text`).
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +35,6 @@ import yaml
 from ..config import sharding
 from ..config.chart_sources import ChartRoots
 from ..config.discovery import (
-    DEPLOYMENTS_DIRNAME,
     ConfigFile,
     default_paths,
     display_path,
@@ -196,12 +194,11 @@ def _check(configs: list[ConfigFile], mine: set[ConfigFile] | None, env_dirs: li
     for folder in env_dirs:  # an environment.yaml is checked even with no config next to it
         environment_of(folder).named = True
         reported.append(environments[folder])
-    roots: dict[Path, Path | None] = {}
     todo: list[tuple[ConfigFile, EnvironmentCheck, ChartRoots, Path | None]] = []
     read_only: list[tuple[ConfigFile, EnvironmentCheck, ChartRoots]] = []
     for config in configs:
         environment = environment_of(config.env_dir)
-        repository = _repository_root(config, roots)
+        repository = repository_of(config.path)  # each folder's answer is remembered: configs share it
         charts_root = ChartRoots(request.charts_root or repository, request.charts_root is not None,
                                  settings.repository(repository).chart_sources)
         if mine is None or config in mine:
@@ -272,17 +269,6 @@ def _checked(config: ConfigFile, environment: EnvironmentCheck, roots: ChartRoot
     if loaded is not None:
         check.chart_dir = _chart_dir(loaded, charts_root)
     return check
-
-
-def _repository_root(config: ConfigFile, cache: dict[Path, Path | None]) -> Path | None:
-    """repository_of(config.path), the walk up to the repository shared per folder: the default
-    charts root, and where the rule settings are."""
-    deployment_dir = config.deployment_dir
-    if deployment_dir.name == DEPLOYMENTS_DIRNAME or os.path.exists(deployment_dir / ".git"):
-        return repository_of(config.path)
-    if config.env_dir not in cache:  # the same answer for every config of the folder
-        cache[config.env_dir] = repository_of(deployment_dir)
-    return cache[config.env_dir]
 
 
 def _chart_dir(loaded: LoadedYaml, charts_root: Path | None) -> Path | None:

@@ -52,10 +52,12 @@ class ConfigFile:
 
 
 def display_path(path: Path, cwd: Path) -> str:
-    try:
-        return str(path.relative_to(cwd))
-    except ValueError:
-        return str(path)
+    """`path` relative to `cwd` when inside it (as Path.relative_to, by string: a run shows thousands)."""
+    text, base = str(path), str(cwd)
+    if text == base:
+        return "."
+    prefix = base if base.endswith("/") else base + "/"
+    return text[len(prefix):] if text.startswith(prefix) else text
 
 
 def find_repo_root(start: Path) -> Path | None:
@@ -232,19 +234,42 @@ def _no_configs(raw: str, path: Path) -> str:
     return f"{message}; this folder holds none"
 
 
-def _walk(root: Path, shown: str) -> list[Path]:
-    """Every <folder>/config.yaml under `root`, of whatever kind (a folder named config.yaml too)."""
+def _walk(root: Path, shown: str) -> list[str]:
+    """Every <folder>/config.yaml under `root`, of whatever kind (a folder named config.yaml too).
 
-    def unreadable(exc: OSError) -> None:
-        where = exc.filename if exc.filename is not None else root
-        raise ToolError(f"cannot search {where} (under {shown}) for config files: {exc.strerror}")
-
-    configs = []
-    for current, dirs, files in os.walk(root, onerror=unreadable):
-        if Path(current) != root and (CONFIG_FILENAME in files or CONFIG_FILENAME in dirs):
-            configs.append(Path(current) / CONFIG_FILENAME)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != CONFIG_FILENAME)
+    os.walk's answer (symlinked folders listed, not entered; hidden ones and folders named
+    config.yaml not entered), with one scandir per folder and no Path objects: a repository
+    has a folder per deployment, and this runs before any other work can start."""
+    top = str(root)
+    configs: list[str] = []
+    folders = [top]
+    while folders:
+        folder = folders.pop()
+        below: list[str] = []
+        found = False
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.name == CONFIG_FILENAME:
+                        found = True
+                    elif not entry.name.startswith(".") and _is_folder(entry):
+                        below.append(entry.path)
+        except OSError as exc:
+            where = exc.filename if exc.filename is not None else root
+            raise ToolError(f"cannot search {where} (under {shown}) for config files: "
+                            f"{exc.strerror}") from exc
+        if found and folder != top:
+            configs.append(os.path.join(folder, CONFIG_FILENAME))
+        folders += sorted(below, reverse=True)  # depth first, in name order
     return configs
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    """A folder os.walk would enter: a real one, not a symlink to one."""
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
 
 
 @lru_cache(maxsize=4096)  # a repo has few charts and many configs naming the same one
