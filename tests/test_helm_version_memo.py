@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from modeldeploy.diagnostics import ToolError
+from modeldeploy.render import binary_facts, helm_install
 from modeldeploy.render import helm as helm_runner
 
 
@@ -97,18 +98,42 @@ def test_the_binary_is_hashed_once_and_again_when_it_changes(tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     helm, _ = fake_helm(tmp_path, "v4.1.4")
     hashed: list[str] = []
-    real_sha256 = helm_runner.hashlib.sha256
+    real_sha256 = binary_facts.hashlib.sha256
 
     def counting_sha256(*args: object) -> object:
         hashed.append("x")
         return real_sha256(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(helm_runner.hashlib, "sha256", counting_sha256)
-    first = helm_runner.binary_sha256(str(helm))
+    monkeypatch.setattr(binary_facts.hashlib, "sha256", counting_sha256)
+    first = binary_facts.sha256(str(helm))
     assert first == real_sha256(helm.read_bytes()).hexdigest()
-    assert helm_runner.binary_sha256(str(helm)) == first and len(hashed) == 1
+    assert binary_facts.sha256(str(helm)) == first and len(hashed) == 1
     assert find(helm).version == "v4.1.4"  # the version joins the same entry: neither forgets the other
-    assert helm_runner.binary_sha256(str(helm)) == first and len(hashed) == 1
+    assert binary_facts.sha256(str(helm)) == first and len(hashed) == 1
     fake_helm(tmp_path, "v4.1.50")  # another size: a rewrite within one clock tick keeps the times
-    assert helm_runner.binary_sha256(str(helm)) == real_sha256(helm.read_bytes()).hexdigest() != first
+    assert binary_facts.sha256(str(helm)) == real_sha256(helm.read_bytes()).hexdigest() != first
+    assert len(hashed) == 2
+
+
+def test_an_installed_helm_is_hashed_once_per_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """install-helm's copy is checked against its pinned sha256 on every run that finds it, from
+    the remembered digest while the file is the same one; a changed copy is hashed and refused."""
+    monkeypatch.setenv("MODELDEPLOY_CACHE", str(tmp_path / "cache"))
+    pinned = helm_install.release(helm_install.DEFAULT_MAJOR)
+    path = helm_install.installed_path(pinned.version)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not the pinned helm")
+    hashed: list[str] = []
+    real_sha256 = binary_facts.hashlib.sha256
+
+    def counting_sha256(*args: object) -> object:
+        hashed.append("x")
+        return real_sha256(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(binary_facts.hashlib, "sha256", counting_sha256)
+    assert not helm_install.is_installed(pinned.version)
+    assert not helm_install.is_installed(pinned.version)
+    assert len(hashed) == 1  # the second run used the remembered digest
+    path.write_bytes(b"another binary, another size")
+    assert not helm_install.is_installed(pinned.version)
     assert len(hashed) == 2

@@ -5,7 +5,8 @@
 - single.py: one release in one helm process, helm's failures as diagnostics (`helm-template`);
 - batch/: many releases per helm process, byte-identical to one process each;
 - output_tree.py: `render -o DIR` as one transaction that keeps DIR a mirror;
-- cache.py: helm's outputs content-addressed in the user's cache folder (`--no-cache`).
+- cache.py: helm's outputs content-addressed in the user's cache folder (`--no-cache`);
+- binary_facts.py: helm's version and sha256 remembered per binary file.
 
 Imports inside the package go down these layers (`|`: independent; lint-imports checks it):
 
@@ -13,4 +14,5 @@ Imports inside the package go down these layers (`|`: independent; lint-imports 
     single | output_tree | cache
     helm
     helm_install
+    binary_facts
 """

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ..fileio import cache_dir
-from . import helm as helm_runner
+from . import binary_facts
 
 # bump on change
 FORMAT = b"modeldeploy-render-cache-2 template --namespace --values --kube-version --api-versions"
@@ -105,8 +105,8 @@ class RenderCache:
         self.connection = None
 
     def helm_identity(self, helm_path: str, version: str) -> bytes | None:
-        """sha256 of the helm binary (remembered per file: helm.binary_sha256) and its version."""
-        digest = helm_runner.binary_sha256(helm_path)
+        """sha256 of the helm binary (remembered per file: binary_facts.sha256) and its version."""
+        digest = binary_facts.sha256(helm_path)
         if digest is None:
             self._failed()
             return None

@@ -8,21 +8,18 @@ tested under both.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 import shutil
 from collections.abc import Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from .. import processes
 from ..diagnostics import ToolError
-from ..fileio import cache_dir, write_atomic
-from . import helm_install
+from ..fileio import cache_dir
+from . import binary_facts, helm_install
 
 VERSION_TIMEOUT_SECONDS = 30
 # One helm process renders up to 200 deployments of a few KB each; a chart printing more
@@ -77,73 +74,13 @@ def find_helm(environ: dict[str, str] | None = None) -> Helm:
 
 @lru_cache(maxsize=8)
 def _checked(path: str) -> Helm:
-    identity, version = _remembered(path, "version", _VERSION)
+    identity, version = binary_facts.remembered(path, "version", _VERSION)
     if version is not None:
         return Helm(path=path, version=version)
     helm = _asked(path)
     if identity is not None:
-        _remember(path, identity, version=helm.version)
+        binary_facts.remember(path, identity, version=helm.version)
     return helm
-
-
-def binary_sha256(path: str) -> str | None:
-    """sha256 of the binary at `path` (the render cache's key names helm by it); None if unreadable."""
-    identity, remembered = _remembered(path, "sha256", _SHA256)
-    if remembered is not None:
-        return remembered
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(2**20), b""):
-                digest.update(block)
-    except OSError:
-        return None
-    if identity is not None:
-        _remember(path, identity, sha256=digest.hexdigest())
-    return digest.hexdigest()
-
-
-# `helm version` costs ~35 ms a run and hashing the binary ~0.1 s: both are kept per binary in
-# the user cache, with what identifies the file (device, inode, size, modification and change
-# times, in ns): a binary replaced or rewritten in place is asked and hashed again.
-_VERSIONS_FILE = "helm-versions.json"
-_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
-
-
-def _remembered(path: str, fact: str, valid: re.Pattern[str]) -> tuple[list[int] | None, str | None]:
-    """The file's identity now, and `fact` remembered for it when it still matches (and is `valid`)."""
-    identity = _identity(path)
-    known = _known_versions().get(path)
-    if identity is None or not isinstance(known, dict) or known.get("file") != identity:
-        return identity, None
-    value = known.get(fact)
-    return identity, value if isinstance(value, str) and valid.match(value) else None
-
-
-def _identity(path: str) -> list[int] | None:
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
-
-
-def _known_versions() -> dict[str, object]:
-    try:
-        known = json.loads((cache_dir() / _VERSIONS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return known if isinstance(known, dict) else {}
-
-
-def _remember(path: str, identity: list[int], **facts: str) -> None:
-    known = _known_versions()
-    entry = known.pop(path, None)
-    entry = entry if isinstance(entry, dict) and entry.get("file") == identity else {"file": identity}
-    known = dict(list(known.items())[-31:])  # a bounded file: the binaries used last
-    known[path] = {**entry, **facts}
-    with suppress(OSError):  # a read-only cache: asked again next time
-        write_atomic(cache_dir() / _VERSIONS_FILE, json.dumps(known, indent=1) + "\n")
 
 
 def _asked(path: str) -> Helm:

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from ..diagnostics import ToolError
 from ..fileio import cache_dir, write_atomic
+from . import binary_facts
 
 
 @dataclass(frozen=True)
@@ -109,11 +110,10 @@ def installed_path(selector: str) -> Path:
 
 
 def is_installed(selector: str) -> bool:
+    """The pinned copy is in place, with its pinned sha256 (remembered per file identity:
+    binary_facts, so a run does not hash 60 MB each time it finds helm here)."""
     path = installed_path(selector)
-    try:
-        return path.is_file() and _sha256(path.read_bytes()) == release(selector).sha256
-    except OSError:  # unreadable: not a usable install
-        return False
+    return path.is_file() and binary_facts.sha256(str(path)) == release(selector).sha256
 
 
 def _sha256(data: bytes) -> str:
