@@ -150,7 +150,7 @@ def render_checked(paths: list[str], options: Options, cwd: Path, helm: Helm | N
         outcomes = render_many(helm, releases, kubernetes_version, jobs=options.jobs,
                                deadline=deadline, api_versions=options.api_versions,
                                cache=options.cache) if helm is not None else []
-        for index, outcome in outcomes:
+        for received, (index, outcome) in enumerate(outcomes, 1):
             result.diagnostics.extend(renderable[index].rules.apply(outcome.diagnostics))
             if outcome.manifests is None:  # helm failed: nothing to check
                 done += 1
@@ -161,6 +161,8 @@ def render_checked(paths: list[str], options: Options, cwd: Path, helm: Helm | N
                 result.diagnostics.extend(check_render(renderable[index], outcome.manifests))
                 checker.submit(index, outcome.manifests, renderable[index].config.display,
                                output_file(renderable[index]) if output is not None else None)
+            if received == len(renderable):  # the last one: to the workers before the cache is written
+                checker.flush()
             checked_manifests(checker.finished())
         checked_manifests(checker.finished(wait=True))
     finally:

@@ -522,11 +522,11 @@ def load_yaml_file(path: str, display: str | None = None) -> tuple[LoadedYaml | 
     shown = display or path
     try:
         # A FIFO or device named config.yaml would block the read or never end: regular files only.
-        mode = os.stat(path).st_mode
+        info = os.stat(path)
+        mode, size = info.st_mode, info.st_size
         if not stat.S_ISREG(mode):
             return None, [RULE_IO.at(shown, 1, 1, f"{file_kind(mode)}, not a regular file; "
                                      "a config must be a plain text file")]
-        size = os.stat(path).st_size
         if size > MAX_BYTES:  # refused unread
             return None, [RULE_LIMITS.at(shown, 1, 1, f"file is {size:,} bytes; the limit is {MAX_BYTES:,} "
                                          "(a deployment config is a few hundred bytes); is this the right "

@@ -86,9 +86,10 @@ class ManifestChecker:
             return
         self.chunk.append((index, manifests, file, output))
         if len(self.chunk) >= CHUNK:
-            self._flush()
+            self.flush()
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
+        """Send the deployments submitted so far to the workers, however few."""
         if self.chunk and self.pool is not None:
             self.pending.append(self.pool.submit(_check_manifest_chunk, *self.settings, self.chunk))
             self.chunk = []
@@ -96,7 +97,7 @@ class ManifestChecker:
     def finished(self, wait: bool = False) -> list[CheckedManifests]:
         """The checks done by now; with wait=True, all of them."""
         if wait or len(self.pending) < self.workers:  # keep idle workers busy
-            self._flush()
+            self.flush()
         done, self.ready = self.ready, []
         while self.pending and (wait or self.pending[0].done()):
             done += self.pending.popleft().result()
