@@ -1,8 +1,10 @@
-"""`helm version` is asked once per binary (render/helm.py keeps the answer in the user cache):
-again when the binary changes, and whatever the cache file holds, the answer is helm's."""
+"""`helm version` is asked and the binary hashed once per binary file (render/binary_facts.py
+keeps the answers in the user cache): again when the binary changes, and whatever the cache
+file holds, the answer is helm's."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -11,6 +13,8 @@ import pytest
 from modeldeploy.diagnostics import ToolError
 from modeldeploy.render import binary_facts, helm_install
 from modeldeploy.render import helm as helm_runner
+
+REAL_SHA256 = hashlib.sha256  # the tests count the calls of a wrapper around it
 
 
 def fake_helm(folder: Path, version: str) -> tuple[Path, Path]:
@@ -29,6 +33,19 @@ def asked(calls: Path) -> int:
 def find(helm: Path) -> helm_runner.Helm:
     helm_runner._checked.cache_clear()  # a new run: only the file remembers
     return helm_runner.find_helm({"HELM_BIN": str(helm)})
+
+
+@pytest.fixture
+def hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """One item per sha256 binary_facts computes."""
+    hashed: list[str] = []
+
+    def counting_sha256(*args: object) -> object:
+        hashed.append("x")
+        return REAL_SHA256(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(binary_facts.hashlib, "sha256", counting_sha256)
+    return hashed
 
 
 @pytest.fixture(autouse=True)
@@ -94,43 +111,27 @@ def test_what_is_no_helm_is_still_refused(tmp_path: Path) -> None:
         find(helm)
 
 
-def test_the_binary_is_hashed_once_and_again_when_it_changes(tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_binary_is_hashed_once_and_again_when_it_changes(tmp_path: Path, hashes: list[str]) -> None:
     helm, _ = fake_helm(tmp_path, "v4.1.4")
-    hashed: list[str] = []
-    real_sha256 = binary_facts.hashlib.sha256
-
-    def counting_sha256(*args: object) -> object:
-        hashed.append("x")
-        return real_sha256(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(binary_facts.hashlib, "sha256", counting_sha256)
+    hashed = hashes
     first = binary_facts.sha256(str(helm))
-    assert first == real_sha256(helm.read_bytes()).hexdigest()
+    assert first == REAL_SHA256(helm.read_bytes()).hexdigest() and len(hashed) == 1
     assert binary_facts.sha256(str(helm)) == first and len(hashed) == 1
     assert find(helm).version == "v4.1.4"  # the version joins the same entry: neither forgets the other
     assert binary_facts.sha256(str(helm)) == first and len(hashed) == 1
     fake_helm(tmp_path, "v4.1.50")  # another size: a rewrite within one clock tick keeps the times
-    assert binary_facts.sha256(str(helm)) == real_sha256(helm.read_bytes()).hexdigest() != first
+    assert binary_facts.sha256(str(helm)) == REAL_SHA256(helm.read_bytes()).hexdigest() != first
     assert len(hashed) == 2
 
 
-def test_an_installed_helm_is_hashed_once_per_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_installed_helm_is_hashed_once_per_file(hashes: list[str]) -> None:
     """install-helm's copy is checked against its pinned sha256 on every run that finds it, from
     the remembered digest while the file is the same one; a changed copy is hashed and refused."""
-    monkeypatch.setenv("MODELDEPLOY_CACHE", str(tmp_path / "cache"))
     pinned = helm_install.release(helm_install.DEFAULT_MAJOR)
-    path = helm_install.installed_path(pinned.version)
+    path = helm_install.installed_path(pinned.version)  # in own_cache's folder
     path.parent.mkdir(parents=True)
     path.write_bytes(b"not the pinned helm")
-    hashed: list[str] = []
-    real_sha256 = binary_facts.hashlib.sha256
-
-    def counting_sha256(*args: object) -> object:
-        hashed.append("x")
-        return real_sha256(*args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(binary_facts.hashlib, "sha256", counting_sha256)
+    hashed = hashes
     assert not helm_install.is_installed(pinned.version)
     assert not helm_install.is_installed(pinned.version)
     assert len(hashed) == 1  # the second run used the remembered digest

@@ -48,14 +48,18 @@ def max_workers() -> int:
 class Workers:
     """The run's worker processes, forked on first need while the process has a single thread."""
 
-    def __init__(self, jobs: int | None) -> None:
-        self.count = max(1, min(jobs or default_jobs(), max_workers()))
+    def __init__(self, jobs: int | None, main_works: bool = False) -> None:
+        """`main_works`: this process takes a share of the work too (it has nothing else to do,
+        as in `validate`): one worker fewer to fork, and its share is never pickled."""
+        self.count = max(1, min(jobs or default_jobs(), max_workers()))  # processes that work
+        self.main_works = main_works
         self.pool: cf.ProcessPoolExecutor | None = None
 
     def get(self, expected: int) -> cf.ProcessPoolExecutor | None:
         """The pool, when `expected` items make one worth it; else None (work in process)."""
-        if self.pool is None and self.count > 1 and expected >= POOL_MIN and _can_fork():
-            self.pool = cf.ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("fork"),
+        size = self.count - 1 if self.main_works else self.count
+        if self.pool is None and size >= 1 and self.count > 1 and expected >= POOL_MIN and _can_fork():
+            self.pool = cf.ProcessPoolExecutor(size, mp_context=multiprocessing.get_context("fork"),
                                                initializer=processes.worker_setup,
                                                initargs=(os.getpid(),))
             self.pool.submit(int).result()  # forks every worker now, before any thread starts

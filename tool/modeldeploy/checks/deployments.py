@@ -354,9 +354,16 @@ def _in_workers(function: Callable[..., T], jobs: list[Job], workers: Workers | 
                 progress(len(results), len(jobs))
         return results
     size = max(8, min(64, math.ceil(len(jobs) / (workers.count * 4))))
-    futures = [pool.submit(_chunk, function, jobs[i:i + size]) for i in range(0, len(jobs), size)]
+    chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
+    own = len(chunks) // workers.count if workers.main_works else 0  # the last ones: done here meanwhile
+    futures = [pool.submit(_chunk, function, chunk) for chunk in chunks[:len(chunks) - own]]
+    done_here = [_chunk(function, chunk) for chunk in chunks[len(chunks) - own:]]
     for future in futures:
         results += future.result()
         if progress is not None:
             progress(len(results), len(jobs))
+    for part in done_here:
+        results += part
+    if progress is not None and done_here:
+        progress(len(results), len(jobs))
     return results

@@ -52,7 +52,7 @@ def request(paths: list[str], options: Options, cwd: Path) -> CheckRequest:
 
 
 def validate(paths: list[str], options: Options, cwd: Path, progress: Progress | None = None) -> RunResult:
-    workers = Workers(options.jobs)  # config checks in processes for big repos
+    workers = Workers(options.jobs, main_works=True)  # config checks in processes for big repos
     try:
         checked = check_paths(request(paths, options, cwd), workers, progress)
     finally:

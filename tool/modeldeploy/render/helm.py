@@ -22,7 +22,7 @@ from ..fileio import cache_dir
 from . import binary_facts, helm_install
 
 VERSION_TIMEOUT_SECONDS = 30
-# One helm process renders up to 200 deployments of a few KB each; a chart printing more
+# One helm process renders up to 250 deployments of a few KB each; a chart printing more
 # than this is broken (a loop in a template), and reading it whole would exhaust memory.
 MAX_OUTPUT_BYTES = 32 << 20
 MAX_ERROR_BYTES = 1 << 20
