@@ -134,6 +134,16 @@ class RenderCache:
                  namespace.encode(), values, chart.encode())))
         return found
 
+    def is_empty(self) -> bool:
+        """Nothing stored (a first run, a new CI machine): every render is a miss."""
+        if self.connection is None:
+            return True
+        try:
+            return self.connection.execute("select 1 from entry limit 1").fetchone() is None
+        except sqlite3.Error:
+            self._failed()
+            return True
+
     def get_many(self, keys: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}
         if self.connection is None:

@@ -125,12 +125,18 @@ def render_many(helm: helm_runner.Helm, releases: Sequence[Release], kubernetes_
     if store is None:
         yield from _render_all(helm, releases, kubernetes_version, jobs, batch, deadline, api_versions)
         return
-    try:
-        keys = store.keys(helm.path, helm.version, kubernetes_version, api_versions,
+    def keys() -> list[str | None]:
+        return store.keys(helm.path, helm.version, kubernetes_version, api_versions,
                           [(r.name, r.namespace, r.values_file, r.chart_dir) for r in releases])
-        hits = store.get_many([key for key in keys if key is not None])
+
+    try:
+        # An empty cache has no hits: helm starts at once, and the keys (a read and a hash of
+        # every values file) are made once its first result is in, while it renders the rest.
+        found = None if store.is_empty() else keys()
+        hits = store.get_many([key for key in found if key is not None]) if found is not None else {}
         misses = []
-        for index, key in enumerate(keys):
+        for index in range(len(releases)):
+            key = found[index] if found is not None else None
             if key is not None and key in hits:
                 yield index, RenderOutcome(hits[key], [])
             else:
@@ -139,7 +145,8 @@ def render_many(helm: helm_runner.Helm, releases: Sequence[Release], kubernetes_
                                api_versions)
         for position, result in rendered:
             index = misses[position]
-            key = keys[index]
+            found = found if found is not None else keys()
+            key = found[index]
             if key is not None and result.manifests is not None and not result.diagnostics:
                 store.put(key, result.manifests)
             yield index, result
@@ -240,9 +247,9 @@ class _Scheduler:
         for size in batch_sizes(len(run.items), self.jobs):
             batches.append(run.items[start:start + size])
             start += size
-        run.wrapper = wrapper.build_wrapper(run.plan, self.tmp, max(len(b) for b in batches))
         run.verify = run.items[0].index
         self._single(run.verify, verifies=run)  # first in the queue: compared early
+        run.wrapper = wrapper.build_wrapper(run.plan, self.tmp, max(len(b) for b in batches))
         for batch in batches:
             self._batch(run, batch)
 
