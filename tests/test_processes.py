@@ -251,3 +251,39 @@ def test_a_deadline_that_passes_mid_run_reports_the_rest(tmp_path: Path) -> None
                       "did not finish before the run's deadline (--timeout 4 s); not rendered (raise "
                       "--timeout, or look for a template that never ends) [helm-template]"]
     assert snapshot(root) == before  # a run with errors leaves the output folder as it was
+
+
+def test_the_watcher_knows_a_folder_before_a_kill_could_leave_it(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kill between creating a folder and telling the watcher would leave the folder behind
+    (starting the watcher takes ~10 ms, more on a busy machine): render -o's build folder is told
+    of before it is created, a temporary folder is created once the watcher runs."""
+    from modeldeploy import processes
+    from modeldeploy.render import output_tree
+
+    told: list[tuple[str, bool]] = []
+    started: list[bool] = []
+    real_send = processes._watcher.send
+
+    def recording(line: bytes) -> None:
+        if line.startswith(b"+"):
+            path = Path(os.fsdecode(bytes.fromhex(line[1:].decode())))
+            told.append((path.name, path.exists()))
+        started.append(True)
+        real_send(line)
+
+    monkeypatch.setattr(processes._watcher, "send", recording)
+    tree = output_tree.OutputTree.open(tmp_path / "out", [])
+    tree.discard()
+    assert told and told[0][0].startswith(".out.modeldeploy-") and told[0][1] is False, told
+    told.clear()
+    started.clear()
+    real_mkdtemp = processes.tempfile.mkdtemp
+
+    def mkdtemp(**kwargs: str) -> str:
+        assert started, "the folder would exist before the watcher runs"
+        return real_mkdtemp(**kwargs)
+
+    monkeypatch.setattr(processes.tempfile, "mkdtemp", mkdtemp)
+    with processes.temporary_directory("modeldeploy-test-") as folder:
+        assert told == [(folder.name, True)]

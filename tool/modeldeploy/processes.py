@@ -331,6 +331,11 @@ class _Watcher:
         self.pid = 0  # the process that started it (forked workers must not use it)
         self.lock = threading.Lock()
 
+    def start(self) -> None:
+        """Start it now (~10 ms, more on a busy machine), before a folder it must know of exists:
+        a kill between creating the folder and telling the watcher would leave it behind."""
+        self.send(b"")
+
     def send(self, line: bytes) -> None:
         with self.lock:
             try:
@@ -341,8 +346,9 @@ class _Watcher:
                     self.pid = os.getpid()
                 if self.proc.stdin is None:
                     raise InternalError("the watcher process was started without its input pipe")
-                self.proc.stdin.write(line + b"\n")
-                self.proc.stdin.flush()
+                if line:
+                    self.proc.stdin.write(line + b"\n")
+                    self.proc.stdin.flush()
             except OSError:  # no watcher: the `finally` blocks and the next run still clean up
                 pass
 
@@ -355,6 +361,8 @@ def _hex(path: Path) -> bytes:
 
 
 def remove_if_killed(path: Path) -> None:
+    """The watcher removes `path` if this process dies first; tell it before creating `path`
+    where you can (a missing path is nothing to remove)."""
     _watcher.send(b"+" + _hex(path))
 
 
@@ -371,6 +379,7 @@ def temporary_directory(prefix: str) -> Iterator[Path]:
     """A private temporary folder, removed on the way out, by the watcher if we are killed.
 
     Failing to create it (a full or read-only TMPDIR) is a ToolError."""
+    _watcher.start()  # then the folder is told of microseconds after it exists
     try:
         path = Path(tempfile.mkdtemp(prefix=prefix))
     except OSError as exc:

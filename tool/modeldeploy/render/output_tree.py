@@ -158,12 +158,13 @@ class OutputTree:
             with _locked(target.parent):
                 _recover(target)
                 build = target.parent / f".{target.name}.modeldeploy-{secrets.token_hex(6)}"
+                processes.remove_if_killed(build)  # first: a kill right after the mkdir leaves nothing
                 try:
                     build.mkdir(mode=0o700)
                 except OSError as exc:
+                    processes.forget(build)
                     raise ToolError(f"-o {shown}: cannot create a folder in {target.parent} to build the "
                                     f"new tree beside {target.name}: {exc.strerror}") from exc
-                processes.remove_if_killed(build)
                 lock = os.open(build, os.O_RDONLY | os.O_DIRECTORY)
                 with suppress(OSError):
                     fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
