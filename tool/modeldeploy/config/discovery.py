@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from ..diagnostics import Diagnostic, ToolError, declared_in
 
@@ -62,35 +64,41 @@ def display_path(path: Path, cwd: Path) -> str:
 
 def find_repo_root(start: Path) -> Path | None:
     """The nearest ancestor holding .git (a directory, or a file in worktrees)."""
-    walked: list[str] = []  # folders below the first one whose answer is known
-    folder: Path | None = start
-    root: Path | None = None
-    while folder is not None:
-        key = str(folder)
-        if key in _ROOT_OF:  # a parent's answer is shared by its thousands of config folders
-            root = _ROOT_OF[key]
+    return _nearest_up(str(start), _ROOT_OF, _git_root)
+
+
+def _git_root(folder: str) -> Path | None:
+    # os.path.exists: False, not raising, where a folder is unreadable
+    return Path(folder) if os.path.exists(os.path.join(folder, ".git")) else None
+
+
+# A run asks for the root of each of thousands of configs, several times, and checks each for a
+# symlink on its way: each folder is looked at once per run (find_configs forgets: each run
+# looks anew, repositories may have been made or removed since the last).
+T = TypeVar("T")
+_ROOT_OF: dict[str, Path | None] = {}  # folder -> its repository root
+_LINKED_FOLDERS: dict[str, bool | None] = {}  # folder -> a symlink is on the way to it (None: no)
+
+
+def _nearest_up(start: str, memo: dict[str, T | None], look: Callable[[str], T | None]) -> T | None:
+    """`look(folder)` of `start` or of the nearest folder above it where that is not None (None
+    when there is none). Every folder walked keeps the answer in `memo`: the configs of a folder
+    share the walk up."""
+    walked: list[str] = []
+    folder = start
+    while True:
+        if folder in memo:
+            answer = memo[folder]
             break
-        walked.append(key)
-        if _holds_git(key):
-            root = folder
+        walked.append(folder)
+        answer = look(folder)
+        parent = os.path.dirname(folder)
+        if answer is not None or parent == folder:
             break
-        folder = folder.parent if folder.parent != folder else None
-    for key in walked:
-        _ROOT_OF[key] = root
-    return root
-
-
-# One stat per folder and run, not one per config and folder above it (a run asks for the root
-# of each of thousands of configs, several times). find_configs forgets them: each run looks anew.
-_HOLDS_GIT: dict[str, bool] = {}
-_ROOT_OF: dict[str, Path | None] = {}
-
-
-def _holds_git(folder: str) -> bool:
-    found = _HOLDS_GIT.get(folder)
-    if found is None:  # False, not raising, where a folder is unreadable
-        found = _HOLDS_GIT[folder] = os.path.exists(os.path.join(folder, ".git"))
-    return found
+        folder = parent
+    for seen in walked:
+        memo[seen] = answer
+    return answer
 
 
 def repository_of(config_path: Path) -> Path | None:
@@ -129,30 +137,23 @@ def outside_repository(path: Path) -> str | None:
 def _through_symlink(absolute: str) -> bool:
     """Whether a symlink is on the way to `absolute` (a normalised path): 4x cheaper than realpath,
     and each folder above is looked at once per run (configs share them)."""
-    try:
-        if stat.S_ISLNK(os.lstat(absolute).st_mode):
-            return True
-    except OSError:  # missing or unreadable: the loader reports it
-        return False
+    found = _is_link(absolute)  # the file itself is looked at each time
+    if found is not None:
+        return found
     parent = os.path.dirname(absolute)
-    return parent != absolute and _folder_through_symlink(parent)
+    if parent == absolute:
+        return False
+    above: bool | None = _nearest_up(parent, _LINKED_FOLDERS, _is_link)
+    return bool(above)
 
 
-_LINKED_FOLDERS: dict[str, bool] = {}  # folder -> a symlink is on the way to it; find_configs forgets
-
-
-def _folder_through_symlink(folder: str) -> bool:
-    found = _LINKED_FOLDERS.get(folder)
-    if found is None:
-        try:
-            found = stat.S_ISLNK(os.lstat(folder).st_mode)
-        except OSError:
-            found = False
-        else:
-            parent = os.path.dirname(folder)
-            found = found or (parent != folder and _folder_through_symlink(parent))
-        _LINKED_FOLDERS[folder] = found
-    return found
+def _is_link(path: str) -> bool | None:
+    """True for a symlink; False (look no further) where it cannot be read: the loader reports
+    it; None for anything else."""
+    try:
+        return True if stat.S_ISLNK(os.lstat(path).st_mode) else None
+    except OSError:
+        return False
 
 
 def expand_paths(paths: list[str], cwd: Path) -> tuple[list[str], list[Path], list[Diagnostic]]:
@@ -194,8 +195,7 @@ def find_configs(paths: list[str], cwd: Path, may_be_empty: frozenset[Path] = fr
 
     A folder in `may_be_empty` (absolute) may hold no config (an environment folder
     checked for its environment.yaml)."""
-    _LINKED_FOLDERS.clear()
-    _HOLDS_GIT.clear()  # a new run: repositories may have been made or removed since the last
+    _LINKED_FOLDERS.clear()  # a new run: each folder is looked at anew
     _ROOT_OF.clear()
     found: dict[Path, ConfigFile] = {}
     for raw in paths:

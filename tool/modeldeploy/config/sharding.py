@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 
 from ..diagnostics import ToolError
-from .discovery import ConfigFile, find_repo_root
+from .discovery import ConfigFile, display_path, find_repo_root
 
 _SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
@@ -29,13 +29,8 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 def shard_key(config: ConfigFile) -> str:
     """The config's path relative to its repository root (absolute outside one)."""
-    path = config.path.as_posix()
     root = find_repo_root(config.path.parent)
-    if root is not None:  # both absolute and normalised: a prefix of strings is relative_to
-        prefix = root.as_posix().rstrip("/") + "/"
-        if path.startswith(prefix):
-            return path[len(prefix):]
-    return path
+    return display_path(config.path, root) if root is not None else config.path.as_posix()
 
 
 def select(configs: Sequence[ConfigFile], shard: tuple[int, int]) -> list[ConfigFile]:
