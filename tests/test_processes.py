@@ -263,16 +263,16 @@ def test_the_watcher_knows_a_folder_before_a_kill_could_leave_it(tmp_path: Path,
 
     told: list[tuple[str, bool]] = []
     started: list[bool] = []
-    real_send = processes._watcher.send
+    real_tell = processes._watcher._tell
 
-    def recording(line: bytes) -> None:
-        if line.startswith(b"+"):
+    def recording(line: bytes | None) -> None:
+        if line is not None and line.startswith(b"+"):
             path = Path(os.fsdecode(bytes.fromhex(line[1:].decode())))
             told.append((path.name, path.exists()))
         started.append(True)
-        real_send(line)
+        real_tell(line)
 
-    monkeypatch.setattr(processes._watcher, "send", recording)
+    monkeypatch.setattr(processes._watcher, "_tell", recording)
     tree = output_tree.OutputTree.open(tmp_path / "out", [])
     tree.discard()
     assert told and told[0][0].startswith(".out.modeldeploy-") and told[0][1] is False, told

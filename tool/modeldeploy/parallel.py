@@ -58,7 +58,7 @@ class Workers:
     def get(self, expected: int) -> cf.ProcessPoolExecutor | None:
         """The pool, when `expected` items make one worth it; else None (work in process)."""
         size = self.count - 1 if self.main_works else self.count
-        if self.pool is None and size >= 1 and self.count > 1 and expected >= POOL_MIN and _can_fork():
+        if self.pool is None and self.count > 1 and expected >= POOL_MIN and _can_fork():
             self.pool = cf.ProcessPoolExecutor(size, mp_context=multiprocessing.get_context("fork"),
                                                initializer=processes.worker_setup,
                                                initargs=(os.getpid(),))

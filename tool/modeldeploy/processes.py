@@ -334,9 +334,13 @@ class _Watcher:
     def start(self) -> None:
         """Start it now (~10 ms, more on a busy machine), before a folder it must know of exists:
         a kill between creating the folder and telling the watcher would leave it behind."""
-        self.send(b"")
+        self._tell(None)
 
     def send(self, line: bytes) -> None:
+        self._tell(line)
+
+    def _tell(self, line: bytes | None) -> None:
+        """`line` to the watcher, started first if this process has none (None: only that)."""
         with self.lock:
             try:
                 if self.proc is None or self.pid != os.getpid():
@@ -346,7 +350,7 @@ class _Watcher:
                     self.pid = os.getpid()
                 if self.proc.stdin is None:
                     raise InternalError("the watcher process was started without its input pipe")
-                if line:
+                if line is not None:
                     self.proc.stdin.write(line + b"\n")
                     self.proc.stdin.flush()
             except OSError:  # no watcher: the `finally` blocks and the next run still clean up

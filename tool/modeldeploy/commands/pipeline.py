@@ -130,11 +130,9 @@ def render_checked(paths: list[str], options: Options, cwd: Path, helm: Helm | N
                     output.unwritten(output_file(deployment))
             else:
                 rendered[index] = deployment
-                if output is not None and (checked_one.written or checked_one.error is not None):
-                    output.written_elsewhere(output_file(deployment), sharding.shard_key(check.config),
-                                             checked_one.error)
-                elif output is not None:  # the settings made an error a warning: written here
-                    output.write(output_file(deployment), manifests[index], sharding.shard_key(check.config))
+                if output is not None:  # here unless a worker wrote it (none did for an error made a warning)
+                    output.write(output_file(deployment), manifests[index], sharding.shard_key(check.config),
+                                 checked_one.written, checked_one.error)
             done += 1
             if progress is not None:
                 progress(done, len(renderable))

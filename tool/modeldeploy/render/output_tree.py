@@ -175,16 +175,16 @@ class OutputTree:
         """What writes a file into the new tree; picklable: worker processes write with it too."""
         return FileWriter(self.build, self.target, frozenset(self.previous))
 
-    def write(self, rel: str, data: str, config_key: str) -> None:
-        """Write DIR/`rel` in the new tree (not synced yet; errors come out of `commit`)."""
-        if self._claim(rel, config_key) and self.error is None:
-            self.error = self._writer(rel, data)
+    def write(self, rel: str, data: str, config_key: str, written: bool = False,
+              error: OSError | None = None) -> None:
+        """Write DIR/`rel` in the new tree (not synced yet; errors come out of `commit`).
 
-    def written_elsewhere(self, rel: str, config_key: str, error: OSError | None) -> None:
-        """DIR/`rel` was written by this tree's file_writer() in another process (or failed with `error`)."""
-        self._claim(rel, config_key)
-        if self.error is None:
+        `written`, `error`: a worker process wrote it already with file_writer(), or failed to."""
+        claimed = self._claim(rel, config_key)
+        if self.error is None and error is not None:
             self.error = error
+        elif self.error is None and claimed and not written:
+            self.error = self._writer(rel, data)
 
     def unwritten(self, rel: str) -> None:
         """Take back a file a worker wrote for a deployment the run then refused."""
