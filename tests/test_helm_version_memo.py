@@ -44,7 +44,7 @@ def hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         hashed.append("x")
         return REAL_SHA256(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(binary_facts.hashlib, "sha256", counting_sha256)
+    monkeypatch.setattr(hashlib, "sha256", counting_sha256)  # binary_facts imports hashlib on use
     return hashed
 
 

@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -278,12 +279,12 @@ def test_the_watcher_knows_a_folder_before_a_kill_could_leave_it(tmp_path: Path,
     assert told and told[0][0].startswith(".out.modeldeploy-") and told[0][1] is False, told
     told.clear()
     started.clear()
-    real_mkdtemp = processes.tempfile.mkdtemp
+    real_mkdtemp = tempfile.mkdtemp
 
     def mkdtemp(**kwargs: str) -> str:
         assert started, "the folder would exist before the watcher runs"
         return real_mkdtemp(**kwargs)
 
-    monkeypatch.setattr(processes.tempfile, "mkdtemp", mkdtemp)
+    monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)  # processes imports tempfile on use
     with processes.temporary_directory("modeldeploy-test-") as folder:
         assert told == [(folder.name, True)]

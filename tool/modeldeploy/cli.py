@@ -28,7 +28,6 @@ import contextlib
 import os
 import re
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
@@ -46,7 +45,6 @@ from .report import completion as completion_scripts
 from .report.codequality import CodeQualityReporter
 from .report.jsonout import document as diagnostics_document
 from .report.sarif import SarifReporter
-from .results.diff import HEAD
 from .results.run import RunResult
 from .safe_output import escape, escape_text, json_text
 
@@ -699,6 +697,7 @@ def _run_status(args: argparse.Namespace, cwd: Path) -> int:
 def _run_diff(args: argparse.Namespace, cwd: Path) -> int:
     from .commands import diff as diffing  # imported on use: keeps `validate` start-up small
     from .report import diff as diff_report
+    from .results.diff import HEAD
 
     if args.head is not None and args.head == args.base:
         raise _UsageError(f"--base and --head are both {args.base!r}: nothing to compare (leave out "
@@ -918,6 +917,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except Exception:
+        import traceback  # on use: only a bug needs it
+
         return _fail(EXIT_INTERNAL, "internal",
                      "internal error (a bug in modeldeploy, not in your files); please report it at "
                      f"{ISSUES_URL} with this output:", details=traceback.format_exc(limit=-3), label="")

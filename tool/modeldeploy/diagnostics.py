@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 
@@ -59,6 +59,14 @@ class Rule:
     def at(self, path: str, line: int, column: int, message: str) -> Diagnostic:
         """A diagnostic of this rule, at its default severity."""
         return Diagnostic(path, line, column, self.severity, message, self.id)
+
+
+def closest(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate closest to a misspelt `word`, if one is close (for "did you mean ...?")."""
+    import difflib  # on use: only a misspelling needs it
+
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return matches[0] if matches else None
 
 
 def doc_bullets(docstring: str | None) -> dict[str, str]:

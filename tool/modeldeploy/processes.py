@@ -24,11 +24,9 @@ from __future__ import annotations
 import ctypes
 import os
 import selectors
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -383,6 +381,9 @@ def temporary_directory(prefix: str) -> Iterator[Path]:
     """A private temporary folder, removed on the way out, by the watcher if we are killed.
 
     Failing to create it (a full or read-only TMPDIR) is a ToolError."""
+    import shutil  # on use, as tempfile: `validate` never needs them
+    import tempfile
+
     _watcher.start()  # then the folder is told of microseconds after it exists
     try:
         path = Path(tempfile.mkdtemp(prefix=prefix))

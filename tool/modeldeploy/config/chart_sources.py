@@ -26,12 +26,8 @@ is no ref or commit of it is the config's problem. Nothing in the chart reposito
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 import subprocess
-import tarfile
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,6 +88,11 @@ class ChartSources:
 
 def checkout(repository: Path, ref: str) -> tuple[Path | None, str | None]:
     """The tree of `ref` of the git repository `repository`, extracted once into the cache."""
+    import hashlib  # on use, like tarfile: only git chart sources need them (start-up of `validate`)
+    import shutil
+    import tarfile
+    import tempfile
+
     shown = os.path.basename(repository)
     if ref.startswith("-"):
         return None, f"target_revision {ref!r} is no ref of {shown}: name a branch, tag or commit"
@@ -132,6 +133,8 @@ def _git_env() -> dict[str, str]:
 
 
 def _extract(repository: Path, sha: str, dest: Path) -> None:
+    import tarfile
+
     proc = subprocess.Popen(["git", "archive", "--format=tar", sha], cwd=repository, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, env=_git_env())
     if proc.stdout is None:

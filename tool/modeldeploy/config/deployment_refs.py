@@ -6,13 +6,12 @@ such deployment exists. No cluster is consulted: this is what git says should ru
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..diagnostics import ToolError
+from ..diagnostics import ToolError, closest
 from .discovery import CONFIG_FILENAME, DEPLOYMENTS_DIRNAME, ConfigFile, display_path, find_repo_root
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
@@ -77,8 +76,8 @@ def _segment(text: str, what: str) -> str:
 
 
 def _unknown(what: str, wanted: str, existing: list[str]) -> UnknownDeployment:
-    close = difflib.get_close_matches(wanted, existing, n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]}?" if close else ""
+    close = closest(wanted, existing)
+    hint = f"; did you mean {close}?" if close else ""
     listing = ", ".join(existing) if existing else "none"
     return UnknownDeployment(f"no {what} {wanted}{hint} (existing: {listing})")
 

@@ -21,13 +21,12 @@ The schemas are schemas/config.schema.json and schemas/environment.schema.json.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .. import fast_schema
-from ..diagnostics import Diagnostic, declared_in
+from ..diagnostics import Diagnostic, closest, declared_in
 from . import go_regex
 from .yaml_loader import JsonPath, LoadedYaml, excerpt, helm_display, misread_number, resolve_plain
 
@@ -86,11 +85,6 @@ def _nested_keys(schema: dict[str, Any], root: dict[str, Any], path: JsonPath = 
         if isinstance(sub, dict):
             _nested_keys(sub, root, path + (key,), found)
     return found
-
-
-def suggest(word: str, candidates: Iterable[str]) -> str | None:
-    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return matches[0] if matches else None
 
 
 def _owned(path: JsonPath, owned: Iterable[JsonPath]) -> bool:
@@ -194,7 +188,7 @@ def _convert(loaded: LoadedYaml, err: Any, path: JsonPath,
             if key in allowed:
                 continue
             line, column = loaded.position(path + (key,), key=True)
-            hint = suggest(key, allowed)
+            hint = closest(key, allowed)
             home = (nested or {}).get(key)
             if hint:
                 fix = f"did you mean `{hint}`?"
@@ -272,7 +266,7 @@ def _convert(loaded: LoadedYaml, err: Any, path: JsonPath,
         return [(path, RULE_RANGE.at(file, line, column, f"`{field}`: {excerpt(err.message, 200)}"))]
     if keyword == "enum":
         options = [str(v) for v in err.validator_value]
-        hint = suggest(str(err.instance), options)
+        hint = closest(str(err.instance), options)
         fix = f"did you mean `{hint}`?" if hint else f"use one of: {', '.join(options)}"
         return [(path, RULE_ENUM.at(file, line, column, f"`{field}` is `{excerpt(err.instance)}`; {fix}"))]
     if keyword == "pattern":

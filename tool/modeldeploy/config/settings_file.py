@@ -36,10 +36,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import schema_store
-from ..diagnostics import Diagnostic, Rule, Severity, ToolError, declared_in
+from ..diagnostics import Diagnostic, Rule, Severity, ToolError, closest, declared_in
 from . import go_regex
 from .chart_sources import ChartSources
-from .schema_diagnostics import schema_diagnostics, suggest
+from .schema_diagnostics import schema_diagnostics
 from .yaml_loader import MAX_BYTES, load_yaml_file
 
 if TYPE_CHECKING:  # jsonschema is imported when a document fails the fast path
@@ -151,7 +151,7 @@ def scan_disables(display: str, text: str | None, rules: Mapping[str, Rule]) -> 
         for rule_id in ids:
             rule = rules.get(rule_id)
             if rule is None:
-                hint = suggest(rule_id, rules)
+                hint = closest(rule_id, rules)
                 problems.append(RULE_DISABLE_COMMENT.at(display, number, column, (
                     f"unknown rule id `{rule_id}` in this disable comment; "
                     + (f"did you mean `{hint}`?" if hint else "docs/rules.md lists the rule ids"))))

@@ -9,7 +9,6 @@ Below helm.py and helm_install.py: finding helm and checking an installed copy b
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -26,6 +25,8 @@ def sha256(path: str) -> str | None:
     identity, known = remembered(path, "sha256", _SHA256)
     if known is not None:
         return known
+    import hashlib  # on use: the answer is remembered, and `validate`'s start-up is spared ~3 ms
+
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as handle:

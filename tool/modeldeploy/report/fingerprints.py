@@ -9,13 +9,14 @@ in one file gets its own (unique within a report, stable while the file is uncha
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 
 from ..diagnostics import Diagnostic
 
 
 def fingerprints(diagnostics: list[Diagnostic]) -> list[str]:
+    import hashlib  # on use: only the code-quality report needs it, every run imports this module
+
     seen: Counter[tuple[str, str, str]] = Counter()
     out = []
     for d in diagnostics:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from importlib import resources
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
@@ -31,6 +30,8 @@ FINGERPRINT_KEY = "modeldeploy/v1"
 
 @lru_cache(maxsize=1)
 def rule_catalog() -> dict[str, dict[str, str]]:
+    from importlib import resources  # on use: only a SARIF report reads the rule docs
+
     text = resources.files(__package__).joinpath("rule_docs.json").read_text("utf-8")
     rules: dict[str, dict[str, str]] = json.loads(text)["rules"]
     return rules

@@ -10,7 +10,6 @@ only letters, digits, `.`, `_`, `-` and `/`, and the folder must contain
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +18,7 @@ from .. import schema_store
 from ..config import go_regex
 from ..config.discovery import resolve_chart
 from ..config.yaml_loader import excerpt
-from ..diagnostics import Diagnostic, Rule, Severity
+from ..diagnostics import Diagnostic, Rule, Severity, closest
 from .base import RuleContext, rule_doc
 
 RULE = Rule("chart-path", Severity.ERROR, rule_doc(__doc__), __name__, can_disable=False)
@@ -91,6 +90,6 @@ def _did_you_mean(root: Path, chart_path: str) -> str | None:
                 names = [e.name for _, e in zip(range(1000), entries, strict=False) if e.is_dir()]
         except OSError:
             return None
-        close = difflib.get_close_matches(part, names, n=1, cutoff=0.6)
-        return "/".join([*kept, close[0]]) if close else None
+        close = closest(part, names)
+        return "/".join([*kept, close]) if close else None
     return None

@@ -26,11 +26,10 @@ must not relax.
 
 from __future__ import annotations
 
-import difflib
 from types import ModuleType
 
 from ..config import discovery, environments, schema_diagnostics, settings_file, values_schema, yaml_loader
-from ..diagnostics import Rule
+from ..diagnostics import Rule, closest
 from ..manifests import check, files, image_refs, kserve_rules, kubeconform, parse
 from ..policy import rules as policy_rules
 from ..render import single
@@ -55,5 +54,4 @@ RULES: dict[str, Rule] = dict(sorted((rule.id, rule) for module in DECLARING for
 
 def suggest(rule_id: str) -> str | None:
     """The registered id closest to a misspelt one, if any is close."""
-    close = difflib.get_close_matches(rule_id, list(RULES), n=1, cutoff=0.6)
-    return close[0] if close else None
+    return closest(rule_id, RULES)
