@@ -62,7 +62,9 @@ class Workers:
             self.pool = cf.ProcessPoolExecutor(size, mp_context=multiprocessing.get_context("fork"),
                                                initializer=processes.worker_setup,
                                                initargs=(os.getpid(),))
-            self.pool.submit(int).result()  # forks every worker now, before any thread starts
+            # With fork, the first submit forks every worker before it starts the pool's own
+            # thread (concurrent.futures, since 3.9): no need to wait for the answer.
+            self.pool.submit(int)
         return self.pool
 
     def close(self) -> None:

@@ -74,8 +74,10 @@ def render(paths: list[str], options: Options, cwd: Path,
         result, checked = render_checked(paths, options, cwd, helm, progress, kubernetes_version, deadline,
                                          output)
         if output is not None and result.exit_code(options.strict) == 0:
+            # only files two configs wrote need their final data (the config order's last)
             output.commit(_coverage(checked, options.shard is not None, cwd),
-                          [(output_file(d), d.manifests, _key(d.config, cwd)) for d in result.rendered])
+                          [(output_file(d), d.manifests, _key(d.config, cwd)) for d in result.rendered
+                           if output_file(d) in output.repeated])
     finally:
         if output is not None:
             output.discard()

@@ -208,8 +208,8 @@ class OutputTree:
     def commit(self, coverage: Coverage, final: Sequence[tuple[str, str, str]]) -> None:
         """Make DIR the new tree: this run's files, plus what the module doc says is kept.
 
-        `final`: (file, data, config key) of every write in config order; a file written
-        twice gets its last data.
+        `final`: (file, data, config key) of the writes of files written more than once
+        (`repeated`; more may be given), in config order: each gets its last data.
         """
         with _os_errors(f"-o {self.shown}"):
             if self.error is not None:
