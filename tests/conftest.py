@@ -7,12 +7,14 @@ skipping them, so a broken install step cannot hide behind skips.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +26,17 @@ os.environ["MODELDEPLOY_RENDER_CACHE"] = "off"
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 HELM_MAJORS = ("4", "3")
+
+
+def bench_module() -> Any:
+    """tool/scripts/bench.py as a module (it is a script, not part of the package)."""
+    script = REPO_ROOT / "tool" / "scripts" / "bench.py"
+    spec = importlib.util.spec_from_file_location("modeldeploy_bench", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("modeldeploy_bench", module)  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
 
 
 def helm_path(major: str) -> Path:

@@ -9,19 +9,17 @@ checks batching really happened. Failures in helm stay with their own config.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import random
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import REPO_ROOT, RunCli
+from conftest import REPO_ROOT, RunCli, bench_module
 from modeldeploy import parallel
 from modeldeploy.commands import pipeline
 from modeldeploy.config.yaml_loader import load_yaml_text
@@ -33,18 +31,8 @@ KUBE = "1.35.0"
 CHART = "charts/model-deployment/music-transformer"
 
 
-def _bench() -> Any:
-    bench = REPO_ROOT / "tool" / "scripts" / "bench.py"
-    spec = importlib.util.spec_from_file_location("modeldeploy_bench", bench)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("modeldeploy_bench", module)  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 def _repo(tmp_path: Path, n: int) -> list[Path]:
-    configs: list[Path] = _bench().generate_repo(tmp_path, n)
+    configs: list[Path] = bench_module().generate_repo(tmp_path, n)
     return configs
 
 

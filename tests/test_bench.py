@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, bench_module
 
 
 def test_bench_runs_small(tmp_path: Path, helm4: Path) -> None:
@@ -34,3 +35,22 @@ def test_bench_runs_small(tmp_path: Path, helm4: Path) -> None:
     goal_lines = [line for line in table.splitlines() if line.startswith(("- PASS: ", "- FAIL: "))]
     assert len(goal_lines) == 8, table  # render ×2, validate, diff-chart ×2, diff-3, linear, memory
     assert any("`render` of 24 grows linearly" in line for line in goal_lines)
+
+
+def test_the_tree_rss_walk_counts_what_the_scan_of_every_process_counts() -> None:
+    """The bench samples the memory of the measured process tree by walking its children; the
+    scan of all of /proc it replaced is the reference (same processes, same pages)."""
+    bench = bench_module()
+    tree = subprocess.Popen(["bash", "-c", "sleep 5 & python3 -c 'import time; x = bytearray(40_000_000); "
+                             "time.sleep(5)' & wait"])
+    try:
+        deadline = time.monotonic() + 5
+        while bench._tree_rss_kb_by_scan(tree.pid) < 40_000 and time.monotonic() < deadline:
+            time.sleep(0.05)  # until python3 holds its 40 MB
+        walked, scanned = bench._tree_rss_kb(tree.pid), bench._tree_rss_kb_by_scan(tree.pid)
+        assert scanned >= 40_000, scanned
+        assert walked == scanned
+    finally:
+        tree.kill()
+        subprocess.run(["pkill", "-P", str(tree.pid)], check=False)
+        tree.wait()
