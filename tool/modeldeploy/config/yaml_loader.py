@@ -41,6 +41,7 @@ A tag `!` (or `!<!>`) makes a value text, as in go-yaml. Rule ids:
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -332,7 +333,7 @@ def _text_problems(path: str, text: str) -> list[Diagnostic]:
     if len(text) > MAX_BYTES:
         return [RULE_LIMITS.at(path, 1, 1,
                                f"the text has {len(text):,} characters; the limit is {MAX_BYTES:,}")]
-    found = _UNFIT_CHARACTER.search(text)
+    found = (_UNFIT_ASCII if text.isascii() else _unfit_character()).search(text)
     if found is None:
         return []
     line, column = line_column(text, found.start())
@@ -355,7 +356,13 @@ def _control_message(code: int) -> str:
 
 _ODD_LINE_BREAKS = "\u0085\u2028\u2029"
 # What YAML's reader (libyaml and go-yaml alike) refuses, plus the line breaks editors do not show.
-_UNFIT_CHARACTER = re.compile("[^\t\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_UNFIT_ASCII = re.compile("[^\t\n\r\x20-\x7e]")  # the same, for ASCII text (nearly every config)
+
+
+@functools.cache
+def _unfit_character() -> re.Pattern[str]:
+    # compiled on first use: the class spans Unicode and costs ~3 ms, at every start-up otherwise
+    return re.compile("[^\t\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def line_column(text: str, offset: int) -> tuple[int, int]:

@@ -39,7 +39,6 @@ import errno
 import fcntl
 import json
 import os
-import platform
 import re
 import secrets
 import shutil
@@ -515,7 +514,7 @@ def _load_renameat2() -> Callable[[int, bytes, int, bytes, int], int] | None:
     if function is not None:
         function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
         return function  # type: ignore[no-any-return]
-    number = _SYS_RENAMEAT2.get(platform.machine())
+    number = _SYS_RENAMEAT2.get(os.uname().machine)  # what platform.machine() says, without its import
     if number is None:
         return None
     syscall = libc.syscall

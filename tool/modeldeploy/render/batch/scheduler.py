@@ -233,11 +233,15 @@ class _Scheduler:
                 values = batchable_values(self.releases[index], plan.defaults)
                 if values is None:
                     self._single(index)
-                else:
-                    run.items.append(Item(index, self.releases[index], values))
-            if len(run.items) < MIN_GROUP:
+                    continue
+                run.items.append(Item(index, self.releases[index], values))
+                if run.verify is None:  # the comparison render starts now, while the rest is planned
+                    run.verify = index
+                    self._single(index, verifies=run)
+            if len(run.items) < MIN_GROUP:  # no batch after all: the verification was its own render
                 for item in run.items:
-                    self._single(item.index)
+                    if item.index != run.verify:
+                        self._single(item.index)
                 continue
             runs.append(run)
         return runs
@@ -249,8 +253,6 @@ class _Scheduler:
         for size in batch_sizes(len(run.items), self.jobs):
             batches.append(run.items[start:start + size])
             start += size
-        run.verify = run.items[0].index
-        self._single(run.verify, verifies=run)  # first in the queue: compared early
         run.wrapper = wrapper.build_wrapper(run.plan, self.tmp, max(len(b) for b in batches))
         for batch in batches:
             self._batch(run, batch)
