@@ -12,6 +12,7 @@ import pytest
 from conftest import REPO_ROOT, RunCli
 from golden import assert_golden
 from modeldeploy.diagnostics import ToolError
+from modeldeploy.render import helm as helm_runner
 from modeldeploy.render import helm_install
 from test_render_golden import CASES
 
@@ -87,3 +88,23 @@ def test_readme_names_every_pinned_build() -> None:
         row = next((line for line in readme.splitlines() if line.startswith(f"| {release.version[1:]} ")), "")
         assert f"`{release.npm_package}@{release.npm_version}`" in row, release.version
         assert f"`{release.sha256}`" in row and f"`{release.upstream_commit[:8]}`" in row
+
+
+@pytest.mark.parametrize(("version", "user", "expected"), [
+    ("v4.1.4", {}, {"GOGC": "off", "GOMEMLIMIT": "72MiB"}),  # collects near the limit only
+    ("v3.18.0", {}, {"GOGC": "off", "GOMEMLIMIT": "72MiB"}),
+    ("v3.11.3", {}, {"GOGC": "400", "GOMEMLIMIT": "72MiB"}),  # may predate GOMEMLIMIT: never off
+    ("unknown", {}, {"GOGC": "400", "GOMEMLIMIT": "72MiB"}),
+    ("v4.1.4", {"GOMEMLIMIT": "1GiB"}, {"GOGC": "400", "GOMEMLIMIT": "1GiB"}),  # theirs: not off
+    ("v4.1.4", {"GOGC": "100"}, {"GOGC": "100", "GOMEMLIMIT": "72MiB"}),
+])
+def test_helm_collects_garbage_off_only_below_a_memory_limit(monkeypatch: pytest.MonkeyPatch, version: str,
+                                                             user: dict[str, str],
+                                                             expected: dict[str, str]) -> None:
+    for name in ("GOGC", "GOMEMLIMIT", "GOMAXPROCS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in user.items():
+        monkeypatch.setenv(name, value)
+    env = helm_runner._helm_env(helm_runner.Helm("/bin/helm", version))
+    assert {name: env[name] for name in expected} == expected
+    assert env["GOMAXPROCS"] == "1"
