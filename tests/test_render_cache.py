@@ -124,7 +124,7 @@ def test_concurrent_writers_in_process(tmp_path: Path, monkeypatch: pytest.Monke
     def write(worker: int) -> None:
         store = render_cache.open_cache()
         assert store is not None
-        for index in range(200):
+        for index in range(2 * render_cache.PUT_BATCH + 100):  # written during the run and at close
             store.put(f"key-{index % 50}", f"doc {index % 50}\n")  # same content for the same key
         store.close()
 
@@ -135,6 +135,26 @@ def test_concurrent_writers_in_process(tmp_path: Path, monkeypatch: pytest.Monke
     found = store.get_many([f"key-{i}" for i in range(60)])
     store.close()
     assert found == {f"key-{i}": f"doc {i}\n" for i in range(50)}
+
+
+def test_entries_are_written_as_they_come_and_the_bound_holds_at_close(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A big run does not hold every render until its end: each PUT_BATCH entries are one
+    transaction another run sees at once; close writes the rest and trims to the bound."""
+    monkeypatch.setenv("MODELDEPLOY_RENDER_CACHE", str(tmp_path))
+    count = render_cache.PUT_BATCH + 10
+    monkeypatch.setenv("MODELDEPLOY_RENDER_CACHE_MB", str(100 * (count - 20) / 2**20))
+    store = render_cache.open_cache()
+    assert store is not None
+    for index in range(count):
+        store.put(f"key-{index:04d}", "x" * 100)
+    with sqlite3.connect(tmp_path / render_cache.FILE_NAME) as db:  # before close: the first batch
+        assert db.execute("select count(*) from entry").fetchone()[0] == render_cache.PUT_BATCH
+    assert len(store.pending) == 10
+    store.close()
+    with sqlite3.connect(tmp_path / render_cache.FILE_NAME) as db:
+        total, newest = db.execute("select sum(size), max(key) from entry").fetchone()
+    assert total <= 100 * (count - 20) and newest == f"key-{count - 1:04d}"
 
 
 def test_no_cache_and_off_leave_it_alone(run_cli: RunCli, setup: tuple[Path, Path, Path]) -> None:

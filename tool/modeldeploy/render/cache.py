@@ -39,6 +39,7 @@ from . import binary_facts
 FORMAT = b"modeldeploy-render-cache-2 template --namespace --values --kube-version --api-versions"
 FILE_NAME = "render-cache.sqlite3"
 MAX_BYTES = 256 * 2**20
+PUT_BATCH = 250  # entries written per transaction as renders come in (10,000: ~30 MB not held)
 BUSY_TIMEOUT_SECONDS = 10.0
 # Template functions whose output differs from run to run (or depends on a cluster).
 _NON_DETERMINISTIC = re.compile(
@@ -95,6 +96,7 @@ class RenderCache:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.connection: sqlite3.Connection | None = connection
         self.pending: list[tuple[str, bytes, str, float]] = []
+        self.written = False  # some entries were written: close trims to the size bound
         self.hits = 0
 
     def _failed(self) -> None:
@@ -176,23 +178,34 @@ class RenderCache:
     def put(self, key: str, manifests: str) -> None:
         body = manifests.encode("utf-8")
         self.pending.append((key, body, hashlib.sha256(body).hexdigest(), time.time()))
+        if len(self.pending) >= PUT_BATCH:  # written as they come: bounded memory, a short close
+            self._write()
 
-    def close(self) -> None:
-        """Write what was rendered, trim to the size bound, close; errors lose the new entries only."""
-        if self.connection is None:
-            return
-        try:
-            if self.pending:
+    def _write(self) -> None:
+        """The pending entries, in one transaction; an error disables the cache for the run."""
+        if self.connection is not None and self.pending:
+            try:
                 with self.connection:
                     self.connection.executemany(
                         "insert or replace into entry (key, body, sha256, used, size) values (?, ?, ?, ?, ?)",
                         [(key, body, digest, used, len(body)) for key, body, digest, used in self.pending])
-                    self._trim(max_bytes())
-            self.connection.close()
-        except sqlite3.Error:
-            pass
-        self.connection = None
+                self.written = True
+            except sqlite3.Error:
+                self._failed()
         self.pending = []
+
+    def close(self) -> None:
+        """Write what is pending, trim to the size bound, close; errors lose the new entries only."""
+        self._write()
+        if self.connection is None:
+            return
+        with contextlib.suppress(sqlite3.Error):
+            if self.written:
+                with self.connection:
+                    self._trim(max_bytes())
+        with contextlib.suppress(sqlite3.Error):
+            self.connection.close()
+        self.connection = None
 
     def _trim(self, limit: int) -> None:
         assert self.connection is not None
