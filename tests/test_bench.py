@@ -37,20 +37,27 @@ def test_bench_runs_small(tmp_path: Path, helm4: Path) -> None:
     assert any("`render` of 24 grows linearly" in line for line in goal_lines)
 
 
-def test_the_tree_rss_walk_counts_what_the_scan_of_every_process_counts() -> None:
-    """The bench samples the memory of the measured process tree by walking its children; the
-    scan of all of /proc it replaced is the reference (same processes, same pages)."""
+# A program holding 40 MB that forks a child which only sleeps: the child shares the 40 MB.
+_FORKS = ("import os, time; x = b'x' * 40_000_000; pid = os.fork(); time.sleep(5); "
+          "os.waitpid(pid, 0) if pid else None")
+
+
+def test_the_tree_memory_counts_each_page_once() -> None:
+    """The bench's process tree memory: a forked child's shared pages are its parent's (counted
+    once), a program of its own counts its resident set; the walk down the children files finds
+    the processes the scan of all of /proc finds."""
     bench = bench_module()
-    tree = subprocess.Popen(["bash", "-c", "sleep 5 & python3 -c 'import time; x = bytearray(40_000_000); "
-                             "time.sleep(5)' & wait"])
+    tree = subprocess.Popen(["bash", "-c", f"sleep 5 & {sys.executable} -c \"{_FORKS}\" & wait"])
     try:
         deadline = time.monotonic() + 5
-        while bench._tree_rss_kb_by_scan(tree.pid) < 40_000 and time.monotonic() < deadline:
-            time.sleep(0.05)  # until python3 holds its 40 MB
-        walked, scanned = bench._tree_rss_kb(tree.pid), bench._tree_rss_kb_by_scan(tree.pid)
-        assert scanned >= 40_000, scanned
-        assert walked == scanned
+        while time.monotonic() < deadline and (len(bench._descendants(tree.pid)) < 3
+                                               or bench._tree_rss_kb(tree.pid) < 40_000):
+            time.sleep(0.05)  # until the program holds its 40 MB and has forked
+        assert sorted(bench._descendants(tree.pid)) == sorted(bench._descendants_by_scan(tree.pid))
+        assert len(bench._descendants(tree.pid)) == 3  # sleep, the program, its fork
+        total = bench._tree_rss_kb(tree.pid)
+        assert 40_000 <= total < 70_000, total  # once, not twice (80 MB and more)
     finally:
         tree.kill()
-        subprocess.run(["pkill", "-P", str(tree.pid)], check=False)
+        subprocess.run(["pkill", "-f", "b'x' \\* 40_000_000"], check=False)
         tree.wait()

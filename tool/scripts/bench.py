@@ -149,31 +149,84 @@ def change_chart(root: Path) -> None:
 class Sample:
     wall: float
     max_rss_mb: float  # the largest single process of the run (wait4's ru_maxrss)
-    tree_rss_mb: float  # the largest sum over the run's process tree, sampled every 20 ms
+    tree_rss_mb: float  # the largest sum over the run's process tree, sampled every 20 ms (_tree_rss_kb)
     returncode: int
     cpu: float = 0.0  # user + system seconds of all its processes
 
 
-def _tree_rss_kb(root_pid: int) -> int:
-    """Resident memory of the descendants of `root_pid` (not itself), in KiB (from /proc).
+class TreeMemory:
+    """The memory of a process tree, sampled again and again during one measured run."""
 
-    Walks down from `root_pid` through each thread's `children` file: a few reads per sample,
-    where a scan of every process on the machine cost ~1 ms of CPU per sample beside the run
-    it measures. Kernels without those files get the scan."""
-    page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
+    PRIVATE_EVERY = 0.5  # s: a forked process's private pages are read again after this
+
+    def __init__(self) -> None:
+        self.private: dict[int, tuple[float, int]] = {}  # pid -> (when read, KiB)
+
+    def sample_kb(self, root_pid: int) -> int:
+        """Memory of the descendants of `root_pid` (not itself), in KiB (from /proc), each page once.
+
+        A process runs its own program: its resident set (statm). A process forked without an
+        exec (same command line as its parent: a worker, or a helm child between fork and exec)
+        shares its parent's pages until it writes them: only its private pages (smaps_rollup)
+        count, or each worker, and each helm child for the millisecond before its exec, would
+        count the parent's memory again. Private pages are read at most every PRIVATE_EVERY
+        seconds per process (~0.5 ms each: every 20 ms would disturb the run measured)."""
+        page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
+        total = 0
+        now = time.monotonic()
+        commands = {root_pid: _command(root_pid)}
+        for pid, parent in _descendants(root_pid):
+            command = commands[pid] = _command(pid)
+            try:
+                if command is not None and command == commands.get(parent):
+                    read, kb = self.private.get(pid, (-1.0, 0))
+                    if now - read > self.PRIVATE_EVERY:
+                        kb = _private_kb(pid)
+                        self.private[pid] = (now, kb)
+                    total += kb
+                else:
+                    with open(f"/proc/{pid}/statm", encoding="utf-8") as handle:
+                        total += int(handle.read().split()[1]) * page_kb
+            except (OSError, ValueError, IndexError):
+                continue  # it exited meanwhile
+        return total
+
+
+def _tree_rss_kb(root_pid: int) -> int:
+    """One sample of TreeMemory."""
+    return TreeMemory().sample_kb(root_pid)
+
+
+def _command(pid: int) -> bytes | None:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def _private_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/smaps_rollup", encoding="utf-8") as handle:
+        return sum(int(line.split()[1]) for line in handle
+                   if line.startswith(("Private_Clean:", "Private_Dirty:")))
+
+
+def _descendants(root_pid: int) -> list[tuple[int, int]]:
+    """(pid, parent pid) of every descendant, parents first.
+
+    Walks down through each thread's `children` file: a few reads per sample, where a scan of
+    every process on the machine cost ~1 ms of CPU per sample beside the run it measures.
+    Kernels without those files get the scan."""
     if not os.path.exists(f"/proc/{root_pid}/task/{root_pid}/children"):
-        return _tree_rss_kb_by_scan(root_pid)
-    total = 0
-    todo = _children(root_pid)
+        return _descendants_by_scan(root_pid)
+    found: list[tuple[int, int]] = []
+    todo = [root_pid]
     while todo:
-        pid = todo.pop()
-        try:
-            with open(f"/proc/{pid}/statm", encoding="utf-8") as handle:
-                total += int(handle.read().split()[1]) * page_kb
-        except (OSError, ValueError, IndexError):
-            continue  # it exited meanwhile
-        todo += _children(pid)
-    return total
+        parent = todo.pop(0)
+        for child in _children(parent):
+            found.append((child, parent))
+            todo.append(child)
+    return found
 
 
 def _children(pid: int) -> list[int]:
@@ -191,31 +244,24 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _tree_rss_kb_by_scan(root_pid: int) -> int:
+def _descendants_by_scan(root_pid: int) -> list[tuple[int, int]]:
     parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
-    page_kb = os.sysconf("SC_PAGE_SIZE") // 1024
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat", encoding="utf-8") as handle:
                 stat = handle.read()
-            with open(f"/proc/{entry}/statm", encoding="utf-8") as handle:
-                pages = int(handle.read().split()[1])
-        except (OSError, ValueError, IndexError):
+        except OSError:
             continue
         parents[int(entry)] = int(stat[stat.rindex(")") + 2:].split()[1])
-        rss[int(entry)] = pages * page_kb
-    total = 0
-    for pid, kb in rss.items():
-        current = parents.get(pid, 0)
-        while current > 1:
-            if current == root_pid:
-                total += kb
-                break
-            current = parents.get(current, 0)
-    return total
+    found: list[tuple[int, int]] = []
+    level = {root_pid}
+    while level:
+        below = {pid for pid, parent in parents.items() if parent in level}
+        found += sorted((pid, parents[pid]) for pid in below)
+        level = below
+    return found
 
 
 # Runs the command as its only child and reports the child's wall time and wait4 rusage.
@@ -250,11 +296,12 @@ def run_measured(args: Sequence[str], cwd: Path, env: dict[str, str],
                                 env=env, stdout=out, stderr=subprocess.PIPE)
         peak = 0
         stop = threading.Event()
+        memory = TreeMemory()
 
         def sample() -> None:
             nonlocal peak
             while not stop.wait(0.02):
-                peak = max(peak, _tree_rss_kb(proc.pid))
+                peak = max(peak, memory.sample_kb(proc.pid))
 
         sampler = threading.Thread(target=sample, daemon=True)
         if os.path.isdir("/proc"):
@@ -579,9 +626,11 @@ NOTES = [
     "run's processes (helm and workers included): it does not depend on how busy the machine "
     "is, while a parallel run's wall time does, far more than a sequential one's.",
     "- Peak RSS: *largest process* is the highest `ru_maxrss` (wait4) of the run's processes; "
-    "*process tree* is the highest sum of the RSS of all its processes (modeldeploy, its "
-    "worker processes, the helm processes), sampled every 20 ms. Forked workers share most "
-    "pages with their parent, so the sum overstates the real use.",
+    "*process tree* is the highest sum over all its processes (modeldeploy, its worker "
+    "processes, the helm processes), sampled every 20 ms, each page once: a process running "
+    "its own program counts its RSS; a process forked without an exec (a worker, or a helm "
+    "child in the millisecond before its exec) counts only its private pages, the rest being "
+    "its parent's.",
     "- `render` includes validating every config, rendering, checking every rendered object "
     "against its JSON schema and writing the files (synced to disk before the swap). Each "
     "run writes a new folder; the bench deletes them all at its end, not before each timed "
