@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 
 import pytest
 
+from modeldeploy.config import yaml_loader
 from modeldeploy.config.yaml_loader import helm_display, load_yaml_text, resolve_plain
 
 
@@ -94,3 +97,26 @@ def test_control_characters_are_reported_at_their_character_column(text: str,
                                                                    position: tuple[int, int]) -> None:
     _, diagnostics = load_yaml_text("c.yaml", text)
     assert [(d.rule, d.line, d.column) for d in diagnostics] == [("yaml-encoding", *position)]
+
+
+@pytest.mark.parametrize("added", [b"b: 2\n", b"c: '" + b"x" * yaml_loader.MAX_BYTES + b"'\n"])
+def test_a_file_that_grows_after_its_stat_is_read_whole_up_to_the_limit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, added: bytes) -> None:
+    """The loader reads the size its stat gave and a byte more: what was appended in between is
+    still read (to the limit, where the file is refused as too long)."""
+    config = tmp_path / "config.yaml"
+    config.write_bytes(b"a: 1\n")
+    real_stat = os.stat
+
+    def stat_then_append(path: str, *args: object, **kwargs: object) -> os.stat_result:
+        info = real_stat(path, *args, **kwargs)  # type: ignore[arg-type]
+        with open(config, "ab") as handle:
+            handle.write(added)
+        return info
+
+    monkeypatch.setattr(yaml_loader.os, "stat", stat_then_append)
+    loaded, problems = yaml_loader.load_yaml_file(str(config))
+    if len(added) < 100:
+        assert loaded is not None and loaded.value == {"a": 1, "b": 2} and problems == []
+    else:
+        assert loaded is None and [p.rule for p in problems] == ["yaml-limits"], problems
