@@ -101,6 +101,7 @@ def test_templates_serve_helm_output() -> None:
     '--- "doc"\n--- \'two\'\n...\n', '? "complex"\n: "v"\n', '? ["a", "b"]\n: "v"\n',
     '---\n---\na: ""\nb: \'\'\n', 'a: "  spaced  "\nb: \' x \'\n', 'a: "tab\there"\n',
     'x: "a"\n' * 3,
+    'a: ' + '[' * 250 + '"x"' + ']' * 250 + '\n',  # nested deeper than Python compiles a template
 ])
 def test_texts_built_to_defeat_templates(text: str) -> None:
     assert_same(text)
@@ -125,6 +126,19 @@ def test_random_mutations_of_helm_output() -> None:
             text = text[:pos] + rng.choice(snippets) + text[pos:] if rng.random() < 0.7 \
                 else text[:pos] + text[pos + rng.randint(1, 8):]
         assert_same(text)
+
+
+def test_each_read_from_a_template_has_objects_of_its_own() -> None:
+    """A template builds new maps and lists each time: changing what one read returned changes
+    nothing in the next read of the same text."""
+    parse._templates.clear()
+    text = 'metadata:\n  name: "a"\n  labels: {app: "x"}\nspec:\n  args: ["--p", "1"]\n'
+    first = parse_manifests(text)
+    first[0]["metadata"]["labels"]["app"] = "changed"
+    first[0]["spec"]["args"].append("more")
+    assert parse_manifests(text) == parse_stream(text) == [
+        {"metadata": {"name": "a", "labels": {"app": "x"}}, "spec": {"args": ["--p", "1"]}}]
+    assert len(parse._templates) == 1 and None not in parse._templates.values()
 
 
 def test_template_memory_is_bounded() -> None:

@@ -10,6 +10,7 @@ Rule id:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -128,14 +129,15 @@ class _SlotType:
 
 
 _SLOT = _SlotType()
-_templates: dict[str, list[Any] | None] = {}
+Builder = Callable[[list[str]], list[Any]]  # a template made code: quoted values -> documents
+_templates: dict[str, Builder | None] = {}
 
 
 class _NoTemplate(Exception):
     pass
 
 
-def _template(skeleton: str, count: int) -> list[Any] | None:
+def _template(skeleton: str, count: int) -> Builder | None:
     found = 0
 
     def convert(node: Any) -> Any:
@@ -172,22 +174,41 @@ def _template(skeleton: str, count: int) -> list[Any] | None:
         tree = [convert(document) for document in documents]
     except (yaml.YAMLError, _NoTemplate, RecursionError, ValueError, TypeError):
         return None
-    return tree if found == count else None
+    return _compiled(tree) if found == count else None
 
 
-def _fill(node: Any, values: Any) -> Any:
-    if node is _SLOT:
-        return next(values)
-    kind = type(node)
-    if kind is dict:
-        result = {}
-        for key, value in node.items():
-            key = next(values) if key is _SLOT else key  # before its value: text order
-            result[key] = _fill(value, values)
-        return result
-    if kind is list:
-        return [_fill(item, values) for item in node]
-    return node
+def _compiled(tree: list[Any]) -> Builder | None:
+    """The template as one Python expression: fresh maps and lists each call, the slots taken
+    from the values by position (text order: a key before its value), every other scalar the
+    template's own object (immutable, shared). ~3x faster than walking the template; the code
+    holds only `v[i]`, `c[i]` and brackets, never a value of the text."""
+    constants: list[Any] = []
+    slots = 0
+
+    def constant(value: Any) -> str:
+        constants.append(value)
+        return f"c[{len(constants) - 1}]"
+
+    def expression(node: Any) -> str:
+        nonlocal slots
+        if node is _SLOT:
+            slots += 1
+            return f"v[{slots - 1}]"
+        kind = type(node)
+        if kind is dict:
+            pairs = (f"{expression(key) if key is _SLOT else constant(key)}: {expression(value)}"
+                     for key, value in node.items())
+            return "{" + ", ".join(pairs) + "}"
+        if kind is list:
+            return "[" + ", ".join(expression(item) for item in node) + "]"
+        return constant(node)
+
+    try:
+        code = f"lambda v: [{', '.join(expression(document) for document in tree)}]"
+        builder: Builder = eval(code, {"c": constants})  # the code above: no text of the input in it
+    except (RecursionError, SyntaxError, MemoryError):  # nesting deeper than Python compiles
+        return None
+    return builder
 
 
 def parse_manifests(text: str, shared: list[Any] | None = None, lines: list[int] | None = None) -> list[Any]:
@@ -202,16 +223,15 @@ def parse_manifests(text: str, shared: list[Any] | None = None, lines: list[int]
         return parse_stream(text, shared)
     skeleton = _SKELETON_QUOTE.join(parts[0::3])
     if skeleton in _templates:
-        tree = _templates[skeleton]
+        builder = _templates[skeleton]
     else:
-        tree = _template(skeleton, len(values))
+        builder = _template(skeleton, len(values))
         if len(_templates) >= MAX_TEMPLATES:
             _templates.clear()
-        _templates[skeleton] = tree
-    if tree is None:
+        _templates[skeleton] = builder
+    if builder is None:
         return parse_stream(text, shared)
-    filling = iter(values)
-    return [_fill(document, filling) for document in tree]
+    return builder(values)
 
 
 def check_aliases(shared: list[Any]) -> None:
