@@ -14,9 +14,9 @@ from pathlib import Path
 
 
 def write_atomic(path: Path, data: str | bytes, mode: int | None = None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     import tempfile  # on use: `validate` never writes a file
 
+    path.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     if mode is None:
         with contextlib.suppress(FileNotFoundError):

@@ -159,12 +159,12 @@ def _helm_env(helm: Helm | None = None) -> dict[str, str]:
     env.setdefault("HELM_CACHE_HOME", str(cache_dir() / "helm-home" / "cache"))
     env.setdefault("HELM_CONFIG_HOME", str(cache_dir() / "helm-home" / "config"))
     env.setdefault("HELM_DATA_HOME", str(cache_dir() / "helm-home" / "data"))
-    # helm lives a fraction of a second, beside other helm processes on every core: collecting
-    # a quarter as often and on one thread (GOMAXPROCS=1: no idle threads spinning for work) cuts
-    # its CPU by ~11% per batch of 200 and ~25% per single render, for ~8 MB more per process
-    # (measured in nox -s bench's setting). A helm that honours GOMEMLIMIT collects only near
-    # it: a batch of 500 takes ~5% less CPU than with GOGC=400 and ~105 MB (GOGC=400 alone:
-    # ~125 MB). A user's own settings win; without a limit of ours, GOGC is never off.
+    # helm lives a fraction of a second, beside other helm processes on every core: on one
+    # thread (GOMAXPROCS=1: no idle threads spinning for work), collecting garbage only near a
+    # soft limit (GOGC=off under GOMEMLIMIT, for a helm that honours it; else a quarter as
+    # often, GOGC=400), a batch of 500 takes ~15% less CPU than with Go's defaults, at ~105 MB
+    # (measured in nox -s bench's setting). A user's own settings win; without a limit of ours,
+    # GOGC is never off.
     if "GOGC" not in env:
         limited = helm is not None and helm.honours_memory_limit and "GOMEMLIMIT" not in env
         env["GOGC"] = "off" if limited else "400"

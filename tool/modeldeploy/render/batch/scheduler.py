@@ -47,7 +47,7 @@ from .chart_analysis import ChartPlan, plan_chart
 from .values import batchable_values
 
 MIN_GROUP = 6  # fewer deployments of one chart: one helm process each
-MAX_BATCH = 500  # deployments per helm process (~120 MB of helm heap at GOGC=400)
+MAX_BATCH = 500  # deployments per helm process (~105 MB each: helm._helm_env)
 MIN_BATCH = 4  # a batch split to keep jobs busy keeps at least this many
 
 
