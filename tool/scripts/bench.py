@@ -149,7 +149,7 @@ def change_chart(root: Path) -> None:
 class Sample:
     wall: float
     max_rss_mb: float  # the largest single process of the run (wait4's ru_maxrss)
-    tree_rss_mb: float  # the largest sum over the run's process tree, sampled every 20 ms (_tree_rss_kb)
+    tree_rss_mb: float  # the largest sum over the run's process tree, each page once (TreeMemory)
     returncode: int
     cpu: float = 0.0  # user + system seconds of all its processes
 
