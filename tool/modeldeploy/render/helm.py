@@ -22,8 +22,9 @@ from ..fileio import cache_dir
 from . import binary_facts, helm_install
 
 VERSION_TIMEOUT_SECONDS = 30
-# One helm process renders up to 250 deployments of a few KB each; a chart printing more
-# than this is broken (a loop in a template), and reading it whole would exhaust memory.
+# One helm process renders up to 500 deployments (batch.scheduler.MAX_BATCH) of a few KB each:
+# a chart printing more than this is broken (a loop in a template), and reading it whole would
+# exhaust memory.
 MAX_OUTPUT_BYTES = 32 << 20
 MAX_ERROR_BYTES = 1 << 20
 _VERSION = re.compile(r"^v(\d+)\.(\d+)\.(\d+)")
@@ -37,15 +38,15 @@ class Helm:
     version: str  # e.g. v4.1.4
 
     @property
-    def major(self) -> int:
+    def numbers(self) -> tuple[int, int, int]:
+        """(major, minor, patch) of the version; zeros when it does not read as one."""
         match = _VERSION.match(self.version)
-        return int(match.group(1)) if match else 0
+        return (int(match.group(1)), int(match.group(2)), int(match.group(3))) if match else (0, 0, 0)
 
     @property
     def honours_memory_limit(self) -> bool:
         """Built with Go 1.19 or later (GOMEMLIMIT): Helm 3.12 and later, to be sure."""
-        match = _VERSION.match(self.version)
-        return match is not None and (int(match.group(1)), int(match.group(2))) >= (3, 12)
+        return self.numbers >= (3, 12, 0)
 
 
 # Why a TemplateOutput is not ok:
